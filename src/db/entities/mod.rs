@@ -1,0 +1,8 @@
+//! Table shapes as sea-orm entities. Only derives here; logic lives in `db::*`.
+
+pub mod calendar_day;
+pub mod category;
+pub mod routing_rule;
+pub mod session;
+pub mod unit;
+pub mod user;

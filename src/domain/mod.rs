@@ -1,0 +1,11 @@
+//! Pure rules of the practice: unit tree, categories, routing, calendar, roles.
+//! No web, no database, no I/O: callers load data and pass it in.
+
+pub mod calendar;
+pub mod category;
+pub mod error;
+pub mod role;
+pub mod routing;
+pub mod unit;
+
+pub use error::{FieldError, Validation};
