@@ -1,0 +1,13 @@
+//! The one integration-test binary: the app used from outside, on SQLite or
+//! (with ZZH_TEST_DATABASE_URL) PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod access;
+mod admin_api;
+mod admin_pages;
+mod auth;
+mod cli;
+mod health;
+mod routing;
