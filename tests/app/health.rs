@@ -22,7 +22,7 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.contains("script-src 'self'"), "{path}");
         assert!(!csp.contains("unsafe-inline"), "{path}");
         assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(r.headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(r.headers["referrer-policy"], "same-origin", "{path}");
     }
 }
 
