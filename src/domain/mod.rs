@@ -4,6 +4,9 @@
 pub mod calendar;
 pub mod category;
 pub mod error;
+pub mod lifecycle;
+pub mod personal;
+pub mod request;
 pub mod role;
 pub mod routing;
 pub mod unit;
