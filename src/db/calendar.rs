@@ -47,13 +47,13 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<WorkCalendar> {
 
 /// Input for one day, as posted.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct DayInput {
     /// `YYYY-MM-DD`.
     pub day: String,
     /// `holiday` or `workday`.
     pub kind: String,
     /// Optional note.
-    #[serde(default)]
     pub note: String,
 }
 

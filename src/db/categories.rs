@@ -69,6 +69,7 @@ pub async fn chain(db: &impl ConnectionTrait, id: i32) -> Result<Vec<Category>> 
 
 /// Raw input for a category, as posted.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawCategory {
     /// Name.
     pub name: String,
@@ -83,6 +84,7 @@ pub struct RawCategory {
 /// Validates and saves a category (new when `id` is `None`).
 pub async fn save(db: &DatabaseConnection, id: Option<i32>, raw: &RawCategory) -> Result<Category> {
     let tx = begin_write(db).await?;
+    super::lock_setup(&tx).await?;
     let cats = all(&tx).await?;
     if let Some(existing) = id
         && !cats.iter().any(|c| c.id == existing)

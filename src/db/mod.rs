@@ -127,6 +127,17 @@ pub async fn begin_write(
     db.begin_with_options(opts).await
 }
 
+/// Serialises writers that check the shape of the unit, category or rule
+/// trees before changing them. SQLite's `BEGIN IMMEDIATE` already does; on
+/// PostgreSQL a transaction-scoped advisory lock does the same job.
+pub async fn lock_setup(tx: &DatabaseTransaction) -> std::result::Result<(), DbErr> {
+    if tx.get_database_backend() == DbBackend::Postgres {
+        tx.execute_unprepared("SELECT pg_advisory_xact_lock(7401)")
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether the database answers (for `/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

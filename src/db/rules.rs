@@ -56,6 +56,7 @@ pub async fn create(
     scope: Option<i32>,
 ) -> Result<Rule> {
     let tx = begin_write(db).await?;
+    super::lock_setup(&tx).await?;
     let tree = units::tree(&tx).await?;
     let mut v = Validation::new();
     match input.category_id {
@@ -76,11 +77,15 @@ pub async fn create(
             }
         }
     }
-    match input.handler_unit_id.map(|h| tree.kind(h)) {
+    let root = scope.and_then(|s| tree.chain(s).last().copied());
+    match input.handler_unit_id.map(|h| (h, tree.kind(h))) {
         None => v.add("handler_unit_id", "err.required"),
-        Some(None) => v.add("handler_unit_id", "err.rule.no_unit"),
-        Some(Some(UnitKind::County)) => v.add("handler_unit_id", "err.rule.handler_kind"),
-        Some(Some(_)) => {}
+        Some((_, None)) => v.add("handler_unit_id", "err.rule.no_unit"),
+        Some((_, Some(UnitKind::County))) => v.add("handler_unit_id", "err.rule.handler_kind"),
+        Some((h, Some(_))) if root.is_some_and(|r| !tree.is_within(h, r)) => {
+            v.add("handler_unit_id", "err.out_of_scope")
+        }
+        Some(_) => {}
     }
     let limit = match input.time_limit_days {
         None => None,
@@ -122,6 +127,7 @@ pub async fn create(
 /// Deletes a rule whose area lies within `scope`.
 pub async fn delete(db: &DatabaseConnection, id: i32, scope: Option<i32>) -> Result<()> {
     let tx = begin_write(db).await?;
+    super::lock_setup(&tx).await?;
     let rule = routing_rule::Entity::find_by_id(id)
         .one(&tx)
         .await?

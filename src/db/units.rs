@@ -66,6 +66,7 @@ pub fn tree_of(units: &[Unit]) -> UnitTree {
 
 /// Input for creating or editing a unit.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct UnitInput {
     /// Name.
     pub name: String,
@@ -85,6 +86,7 @@ pub async fn save(
     scope: Option<i32>,
 ) -> Result<Unit> {
     let tx = begin_write(db).await?;
+    super::lock_setup(&tx).await?;
     let tree = tree(&tx).await?;
     let mut v = Validation::new();
     let name = required_text(&mut v, "name", &input.name, 50);
@@ -168,6 +170,7 @@ pub async fn save(
 /// when the tree is empty, so that a first administrator has a home.
 pub async fn top_level_or_create(db: &DatabaseConnection) -> Result<i32> {
     let tx = begin_write(db).await?;
+    super::lock_setup(&tx).await?;
     if let Some(u) = unit::Entity::find()
         .filter(unit::Column::ParentId.is_null())
         .order_by_asc(unit::Column::Id)

@@ -195,7 +195,7 @@ pub async fn save(
             am.update(&tx).await?
         }
     };
-    if id.is_some() && !saved.active {
+    if id.is_some() && (!saved.active || password_given) {
         super::sessions::delete_for_user(&tx, saved.id).await?;
     }
     tx.commit().await?;

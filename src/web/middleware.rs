@@ -82,7 +82,11 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
         .is_some_and(|v| v.starts_with("Bearer "));
     if unsafe_method && !bearer && !same_origin(&state, &req) {
         tracing::warn!("cross-site request refused");
-        return ApiError::Forbidden.into_response();
+        return if req.uri().path().starts_with("/api/") {
+            ApiError::Forbidden.into_response()
+        } else {
+            super::error::PageError::Csrf.into_response()
+        };
     }
     next.run(req).await
 }

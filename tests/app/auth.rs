@@ -13,7 +13,12 @@ async fn staff_pages_send_visitors_to_the_login_page_and_back() {
     let r = app
         .post_form(
             "/login",
-            &[("username", "admin"), ("password", PW), ("csrf", &csrf), ("next", "/admin/units")],
+            &[
+                ("username", "admin"),
+                ("password", PW),
+                ("csrf", &csrf),
+                ("next", "/admin/units"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -26,7 +31,14 @@ async fn a_wrong_password_is_refused_with_a_clear_message_and_no_session() {
     let app = TestApp::demo().await;
     let csrf = app.get("/login").await.csrf();
     let r = app
-        .post_form("/login", &[("username", "admin"), ("password", "wrong-password"), ("csrf", &csrf)])
+        .post_form(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", "wrong-password"),
+                ("csrf", &csrf),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.contains("用户名或密码不正确"));
@@ -34,7 +46,10 @@ async fn a_wrong_password_is_refused_with_a_clear_message_and_no_session() {
     assert_eq!(app.get("/staff").await.status, StatusCode::SEE_OTHER);
     // An unknown user answers the same way.
     let r = app
-        .post_form("/login", &[("username", "nobody"), ("password", PW), ("csrf", &csrf)])
+        .post_form(
+            "/login",
+            &[("username", "nobody"), ("password", PW), ("csrf", &csrf)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.contains("用户名或密码不正确"));
@@ -67,7 +82,12 @@ async fn logging_out_ends_the_session() {
 async fn api_tokens_are_issued_for_right_passwords_only() {
     let app = TestApp::demo().await;
     let bad = app
-        .api("POST", "/api/v1/auth/token", None, Some(json!({"username": "admin", "password": "nope"})))
+        .api(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            Some(json!({"username": "admin", "password": "nope"})),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert_eq!(bad.json()["error"]["code"], "unauthorized");
@@ -101,7 +121,10 @@ async fn malformed_json_gets_a_400_in_our_error_format() {
 async fn a_disabled_account_can_no_longer_log_in() {
     let app = TestApp::demo().await;
     let admin = app.token("admin").await;
-    let users = app.api("GET", "/api/v1/users", Some(&admin), None).await.json();
+    let users = app
+        .api("GET", "/api/v1/users", Some(&admin), None)
+        .await
+        .json();
     let cadre_id = users["items"]
         .as_array()
         .unwrap()
@@ -112,7 +135,12 @@ async fn a_disabled_account_can_no_longer_log_in() {
         .unwrap();
     let cadre_token = app.token("cadre").await;
     let r = app
-        .api("PATCH", &format!("/api/v1/users/{cadre_id}"), Some(&admin), Some(json!({"active": false})))
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{cadre_id}"),
+            Some(&admin),
+            Some(json!({"active": false})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(app.login("cadre").await.status, StatusCode::UNAUTHORIZED);
@@ -130,9 +158,22 @@ async fn the_interface_switches_to_english_and_to_large_text() {
     assert!(page.body.contains("Units (places and offices)"));
     assert!(page.body.contains("lang=\"en\""));
     app.get("/size/large?next=/admin/units").await;
-    assert!(app.get("/admin/units").await.body.contains("class=\"large\""));
+    assert!(
+        app.get("/admin/units")
+            .await
+            .body
+            .contains("class=\"large\"")
+    );
     app.get("/lang/zh-CN").await;
-    assert!(app.get("/admin/units").await.body.contains("单位（辖区与部门）"));
+    assert!(
+        app.get("/admin/units")
+            .await
+            .body
+            .contains("单位（辖区与部门）")
+    );
     // Only local redirect targets.
-    assert_eq!(app.get("/lang/en?next=//evil.example").await.location(), "/staff");
+    assert_eq!(
+        app.get("/lang/en?next=//evil.example").await.location(),
+        "/staff"
+    );
 }

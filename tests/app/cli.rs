@@ -27,12 +27,22 @@ fn create_admin_works_on_a_fresh_folder_and_demo_refuses_a_second_load() {
         .env("ZZH_ADMIN_PASSWORD", "a-long-password")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("data/zhouzhouhui.db").exists());
     // The same name twice is a clear error.
     let out = bin()
         .current_dir(&dir)
-        .args(["create-admin", "--username", "root1", "--password", "a-long-password"])
+        .args([
+            "create-admin",
+            "--username",
+            "root1",
+            "--password",
+            "a-long-password",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -44,7 +54,11 @@ fn create_admin_works_on_a_fresh_folder_and_demo_refuses_a_second_load() {
 
     let empty = temp_dir("demo");
     let out = bin().current_dir(&empty).arg("demo").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("zzh-demo-2026") && text.contains("dispatcher"));
     let out = bin().current_dir(&empty).arg("migrate").output().unwrap();
@@ -63,7 +77,11 @@ fn bad_database_urls_and_busy_ports_fail_with_a_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid database URL"));
     let out = bin()
         .current_dir(&dir)
-        .args(["migrate", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        .args([
+            "migrate",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

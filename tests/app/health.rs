@@ -31,11 +31,19 @@ async fn stylesheets_are_served_from_the_binary() {
     let app = TestApp::empty().await;
     let pico = app.get("/static/pico.min.css").await;
     assert_eq!(pico.status, StatusCode::OK);
-    assert!(pico.headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(
+        pico.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
     let ours = app.get("/static/app.css").await;
     assert!(ours.body.contains("Noto Sans CJK SC"));
     assert!(ours.body.contains("html.large"));
-    assert_eq!(app.get("/static/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

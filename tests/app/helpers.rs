@@ -47,7 +47,11 @@ impl Resp {
     /// The CSRF token of the first form on the page.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).map(|i| i + marker.len()).unwrap_or(0);
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .unwrap_or(0);
         self.body[start..]
             .split('"')
             .next()
@@ -161,12 +165,7 @@ impl TestApp {
         self.store_cookies(res.headers());
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = res
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
         Resp {
             status,
             headers,
@@ -227,7 +226,13 @@ impl TestApp {
     }
 
     /// A JSON API call (no cookies).
-    pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));

@@ -167,7 +167,10 @@ async fn page(
     let rules: Vec<Rule> = db::rules::all(state.db())
         .await?
         .into_iter()
-        .filter(|r| tree.is_within(r.area_unit_id, staff.unit.id))
+        .filter(|r| {
+            tree.is_within(r.area_unit_id, staff.unit.id)
+                || tree.is_within(staff.unit.id, r.area_unit_id)
+        })
         .collect();
     let rows = rules
         .iter()

@@ -210,7 +210,10 @@ async fn list_rules(
     let rules: Vec<RuleView> = db::rules::all(s.db())
         .await?
         .into_iter()
-        .filter(|r| tree.is_within(r.area_unit_id, staff.user.unit_id))
+        .filter(|r| {
+            tree.is_within(r.area_unit_id, staff.user.unit_id)
+                || tree.is_within(staff.user.unit_id, r.area_unit_id)
+        })
         .map(RuleView::from)
         .collect();
     Ok(Json(rules.into()))
@@ -385,7 +388,8 @@ async fn update_user(
     let active = p.active.unwrap_or(old.active);
     let role = p.role.unwrap_or_else(|| old.role.as_str().to_owned());
     if id == staff.user.id && (!active || role != "admin") {
-        return Err(Validation::one("role", "err.user.self_lockout").into());
+        let field = if active { "role" } else { "active" };
+        return Err(Validation::one(field, "err.user.self_lockout").into());
     }
     let input = UserInput {
         username: old.username,
