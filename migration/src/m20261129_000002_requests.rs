@@ -243,10 +243,22 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, cols) in [
-            ("ix_requests_status", vec![Requests::Status, Requests::DueOn]),
-            ("ix_requests_village", vec![Requests::VillageId, Requests::Status]),
-            ("ix_requests_handler", vec![Requests::HandlerUnitId, Requests::Status]),
-            ("ix_requests_queue", vec![Requests::QueueUnitId, Requests::Status]),
+            (
+                "ix_requests_status",
+                vec![Requests::Status, Requests::DueOn],
+            ),
+            (
+                "ix_requests_village",
+                vec![Requests::VillageId, Requests::Status],
+            ),
+            (
+                "ix_requests_handler",
+                vec![Requests::HandlerUnitId, Requests::Status],
+            ),
+            (
+                "ix_requests_queue",
+                vec![Requests::QueueUnitId, Requests::Status],
+            ),
             ("ix_requests_received", vec![Requests::ReceivedAt]),
             ("ix_requests_category", vec![Requests::CategoryId]),
             ("ix_requests_meeting", vec![Requests::MeetingId]),

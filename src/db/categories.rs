@@ -173,3 +173,25 @@ pub async fn find_by_name(
         .await?
         .map(Category::from))
 }
+
+/// "道路交通 › 路灯" for a child, the name for a top-level category.
+pub fn label(cats: &[Category], id: i32) -> String {
+    let Some(c) = cats.iter().find(|c| c.id == id) else {
+        return "?".into();
+    };
+    match c.parent_id.and_then(|p| cats.iter().find(|x| x.id == p)) {
+        Some(p) => format!("{} › {}", p.name, c.name),
+        None => c.name.clone(),
+    }
+}
+
+/// The category and, for a top-level one, its children (for filters).
+pub fn with_children(cats: &[Category], id: i32) -> Vec<i32> {
+    let mut ids = vec![id];
+    ids.extend(
+        cats.iter()
+            .filter(|c| c.parent_id == Some(id))
+            .map(|c| c.id),
+    );
+    ids
+}

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod categories;
 pub mod demo;
 pub mod entities;
+pub mod requests;
 pub mod rules;
 pub mod sessions;
 pub mod units;
@@ -31,6 +32,9 @@ pub enum Error {
     /// The thing asked for does not exist (or is out of the caller's scope).
     #[error("not found")]
     NotFound,
+    /// A request action was refused by the lifecycle rules.
+    #[error(transparent)]
+    Lifecycle(crate::domain::lifecycle::LifecycleError),
 }
 
 /// Result of a database call.

@@ -163,3 +163,42 @@ pub async fn resolve(
         &all(db).await?,
     ))
 }
+
+/// Explains a route with `by_rule` ("由规则 {rule} 派至 {unit}") or `queued`
+/// ("无匹配规则，进入 {unit} 派单员队列").
+pub fn explain(
+    route: &Route,
+    units: &[super::units::Unit],
+    cats: &[super::categories::Category],
+    by_rule: &str,
+    queued: &str,
+) -> String {
+    let unit_name = |id: i32| {
+        units
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "?".into())
+    };
+    match route {
+        Route::Rule {
+            handler_unit_id,
+            matched_category_id,
+            matched_area_unit_id,
+            ..
+        } => by_rule
+            .replace(
+                "{rule}",
+                &format!(
+                    "{}@{}",
+                    super::categories::label(cats, *matched_category_id),
+                    unit_name(*matched_area_unit_id)
+                ),
+            )
+            .replace("{unit}", &unit_name(*handler_unit_id)),
+        Route::Queue { township_id, .. } => queued.replace(
+            "{unit}",
+            &township_id.map(unit_name).unwrap_or_else(|| "?".into()),
+        ),
+    }
+}

@@ -1,8 +1,19 @@
 //! The working-day calendar: weekends off, plus holidays and make-up workdays
 //! (调休) that the administrator edits.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc, Weekday};
 use std::collections::BTreeSet;
+
+/// China Standard Time (+08:00), the offset of every date and time we show.
+pub fn china_offset() -> FixedOffset {
+    #[allow(clippy::unwrap_used)] // +08:00 is always a valid offset
+    FixedOffset::east_opt(8 * 3600).unwrap()
+}
+
+/// The calendar day in China of an instant.
+pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&china_offset()).date_naive()
+}
 
 /// Kind of an edited calendar day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -63,7 +63,7 @@ pub fn required_text(
     } else if t.chars().count() > max_chars {
         v.add(field, "err.too_long");
         None
-    } else if t.chars().any(char::is_control) {
+    } else if t.chars().any(|c| c.is_control() && c != '\n') {
         v.add(field, "err.control_chars");
         None
     } else {

@@ -165,7 +165,9 @@ fn permitted(action: Action, req: &RequestState, actor: &Actor, tree: &UnitTree)
     match action {
         Action::Dispatch | Action::Reassign | Action::Reopen => dispatcher,
         Action::Accept | Action::Return | Action::Escalate => handler,
-        Action::Delegate | Action::Complete | Action::Defer | Action::Review => handler || dispatcher,
+        Action::Delegate | Action::Complete | Action::Defer | Action::Review => {
+            handler || dispatcher
+        }
         Action::Progress => {
             handler
                 || dispatcher
@@ -220,9 +222,15 @@ fn text(v: &mut Validation, field: &str, value: &Option<String>, required: bool)
 /// A unit a dispatcher may send work to: an office or village in the same
 /// county tree (county offices included), not the current handler.
 fn valid_target(tree: &UnitTree, actor: &Actor, target: i32) -> bool {
-    let root = tree.chain(actor.unit_id).last().copied().unwrap_or(actor.unit_id);
-    matches!(tree.kind(target), Some(UnitKind::Office | UnitKind::Village))
-        && tree.is_within(target, root)
+    let root = tree
+        .chain(actor.unit_id)
+        .last()
+        .copied()
+        .unwrap_or(actor.unit_id);
+    matches!(
+        tree.kind(target),
+        Some(UnitKind::Office | UnitKind::Village)
+    ) && tree.is_within(target, root)
 }
 
 /// Decides an action. Checks, in order: role and place (403), status and
@@ -433,16 +441,28 @@ mod tests {
     }
 
     fn handler() -> Actor {
-        Actor { role: Role::Handler, unit_id: 5 }
+        Actor {
+            role: Role::Handler,
+            unit_id: 5,
+        }
     }
     fn dispatcher() -> Actor {
-        Actor { role: Role::Dispatcher, unit_id: 2 }
+        Actor {
+            role: Role::Dispatcher,
+            unit_id: 2,
+        }
     }
     fn cadre() -> Actor {
-        Actor { role: Role::Cadre, unit_id: 3 }
+        Actor {
+            role: Role::Cadre,
+            unit_id: 3,
+        }
     }
     fn supervisor() -> Actor {
-        Actor { role: Role::Supervisor, unit_id: 2 }
+        Actor {
+            role: Role::Supervisor,
+            unit_id: 2,
+        }
     }
 
     /// Every field filled, so only role and status decide.
@@ -492,9 +512,13 @@ mod tests {
             (Reassign, working.clone(), dispatcher(), InProgress),
         ];
         for (action, from, actor, to) in cases {
-            let d = run(action, &from, actor).unwrap_or_else(|e| panic!("{action} from {}: {e}", from.status));
+            let d = run(action, &from, actor)
+                .unwrap_or_else(|e| panic!("{action} from {}: {e}", from.status));
             assert_eq!(d.to_status, to, "{action} from {}", from.status);
-            assert!(d.handler_unit_id.is_some() != d.queue_unit_id.is_some(), "{action}: one place");
+            assert!(
+                d.handler_unit_id.is_some() != d.queue_unit_id.is_some(),
+                "{action}: one place"
+            );
         }
     }
 
@@ -516,7 +540,10 @@ mod tests {
         for (action, req) in cases {
             assert_eq!(
                 run(action, &req, handler()),
-                Err(LifecycleError::Illegal { status: req.status, action }),
+                Err(LifecycleError::Illegal {
+                    status: req.status,
+                    action
+                }),
                 "{action} from {}",
                 req.status
             );
@@ -529,15 +556,24 @@ mod tests {
             (Reassign, at(Received, None, false)),
             (Supervise, at(Done, Some(5), true)),
         ] {
-            assert!(matches!(run(action, &req, d), Err(LifecycleError::Illegal { .. })), "{action}");
+            assert!(
+                matches!(run(action, &req, d), Err(LifecycleError::Illegal { .. })),
+                "{action}"
+            );
         }
     }
 
     #[test]
     fn roles_only_do_their_own_part() {
         let working = at(InProgress, Some(5), true);
-        let other_handler = Actor { role: Role::Handler, unit_id: 8 };
-        let other_dispatcher = Actor { role: Role::Dispatcher, unit_id: 6 };
+        let other_handler = Actor {
+            role: Role::Handler,
+            unit_id: 8,
+        };
+        let other_dispatcher = Actor {
+            role: Role::Dispatcher,
+            unit_id: 6,
+        };
         let forbidden = [
             (Complete, cadre()),
             (Defer, cadre()),
@@ -549,11 +585,27 @@ mod tests {
             (Reopen, handler()),
             (Complete, other_dispatcher),
             (Supervise, other_dispatcher),
-            (Progress, Actor { role: Role::Cadre, unit_id: 4 }),
-            (Complete, Actor { role: Role::Admin, unit_id: 1 }),
+            (
+                Progress,
+                Actor {
+                    role: Role::Cadre,
+                    unit_id: 4,
+                },
+            ),
+            (
+                Complete,
+                Actor {
+                    role: Role::Admin,
+                    unit_id: 1,
+                },
+            ),
         ];
         for (action, actor) in forbidden {
-            assert_eq!(run(action, &working, actor), Err(LifecycleError::Forbidden), "{action} by {actor:?}");
+            assert_eq!(
+                run(action, &working, actor),
+                Err(LifecycleError::Forbidden),
+                "{action} by {actor:?}"
+            );
         }
     }
 
@@ -563,45 +615,94 @@ mod tests {
         let t = tree();
         let today = day(TODAY);
         let empty = Command::default();
-        let err = |action, actor: Actor, cmd: &Command| match decide(action, &working, &actor, cmd, &t, today) {
+        let err = |action, actor: Actor, cmd: &Command| match decide(
+            action, &working, &actor, cmd, &t, today,
+        ) {
             Err(LifecycleError::Invalid(v)) => v,
             other => panic!("{action}: {other:?}"),
         };
-        assert_eq!(err(Complete, handler(), &empty).for_field("result"), Some("err.required"));
+        assert_eq!(
+            err(Complete, handler(), &empty).for_field("result"),
+            Some("err.required")
+        );
         let v = err(Defer, handler(), &empty);
-        assert!(v.for_field("reason").is_some() && v.for_field("explanation").is_some() && v.for_field("review_on").is_some());
+        assert!(
+            v.for_field("reason").is_some()
+                && v.for_field("explanation").is_some()
+                && v.for_field("review_on").is_some()
+        );
         let mut past = full();
         past.review_on = Some(today);
-        assert_eq!(err(Defer, handler(), &past).for_field("review_on"), Some("err.action.review_in_future"));
+        assert_eq!(
+            err(Defer, handler(), &past).for_field("review_on"),
+            Some("err.action.review_in_future")
+        );
         let mut bad_reason = full();
         bad_reason.reason = Some("lazy".into());
-        assert_eq!(err(Defer, handler(), &bad_reason).for_field("reason"), Some("err.action.defer_reason"));
-        assert_eq!(err(Return, handler(), &empty).for_field("reason"), Some("err.required"));
-        assert!(err(Progress, handler(), &empty).for_field("public_note").is_some());
+        assert_eq!(
+            err(Defer, handler(), &bad_reason).for_field("reason"),
+            Some("err.action.defer_reason")
+        );
+        assert_eq!(
+            err(Return, handler(), &empty).for_field("reason"),
+            Some("err.required")
+        );
+        assert!(
+            err(Progress, handler(), &empty)
+                .for_field("public_note")
+                .is_some()
+        );
         let mut to_township = full();
         to_township.unit_id = Some(6);
-        assert_eq!(err(Reassign, dispatcher(), &to_township).for_field("unit_id"), Some("err.action.target_kind"));
+        assert_eq!(
+            err(Reassign, dispatcher(), &to_township).for_field("unit_id"),
+            Some("err.action.target_kind")
+        );
         let mut ghost = full();
         ghost.unit_id = Some(99);
-        assert_eq!(err(Reassign, dispatcher(), &ghost).for_field("unit_id"), Some("err.rule.no_unit"));
+        assert_eq!(
+            err(Reassign, dispatcher(), &ghost).for_field("unit_id"),
+            Some("err.rule.no_unit")
+        );
     }
 
     #[test]
     fn handoffs_always_leave_exactly_one_place() {
         let working = at(InProgress, Some(5), true);
         let d = run(Return, &working, handler()).unwrap();
-        assert_eq!((d.handler_unit_id, d.queue_unit_id, d.accepted), (None, Some(2), false));
+        assert_eq!(
+            (d.handler_unit_id, d.queue_unit_id, d.accepted),
+            (None, Some(2), false)
+        );
         let d = run(Escalate, &working, handler()).unwrap();
-        assert_eq!((d.handler_unit_id, d.queue_unit_id), (None, Some(2)), "城建办 escalates to the township queue");
+        assert_eq!(
+            (d.handler_unit_id, d.queue_unit_id),
+            (None, Some(2)),
+            "城建办 escalates to the township queue"
+        );
         let d = run(Dispatch, &at(Received, None, false), dispatcher()).unwrap();
-        assert_eq!((d.handler_unit_id, d.queue_unit_id, d.accepted), (Some(5), None, false));
+        assert_eq!(
+            (d.handler_unit_id, d.queue_unit_id, d.accepted),
+            (Some(5), None, false)
+        );
         let d = run(Reassign, &working, dispatcher()).unwrap();
-        assert_eq!(d.handler_unit_id, Some(8), "a county office is a valid target");
+        assert_eq!(
+            d.handler_unit_id,
+            Some(8),
+            "a county office is a valid target"
+        );
         // Delegation goes strictly below the current unit.
         let mut cmd = full();
         cmd.unit_id = Some(3);
-        let at_town = RequestState { handler_unit_id: Some(2), queue_unit_id: None, ..working.clone() };
-        let town_handler = Actor { role: Role::Handler, unit_id: 2 };
+        let at_town = RequestState {
+            handler_unit_id: Some(2),
+            queue_unit_id: None,
+            ..working.clone()
+        };
+        let town_handler = Actor {
+            role: Role::Handler,
+            unit_id: 2,
+        };
         let d = decide(Delegate, &at_town, &town_handler, &cmd, &tree(), day(TODAY)).unwrap();
         assert_eq!(d.handler_unit_id, Some(3));
         cmd.unit_id = Some(7);
@@ -614,13 +715,31 @@ mod tests {
         let assigned = at(Received, Some(5), false);
         assert_eq!(
             available(&assigned, &handler(), &t),
-            vec![Accept, Return, Escalate, Delegate, Progress, Complete, Defer]
+            vec![
+                Accept, Return, Escalate, Delegate, Progress, Complete, Defer
+            ]
         );
-        assert_eq!(available(&at(Done, Some(5), true), &handler(), &t), vec![Progress]);
-        assert_eq!(available(&at(Done, Some(5), true), &dispatcher(), &t), vec![Progress, Reopen]);
+        assert_eq!(
+            available(&at(Done, Some(5), true), &handler(), &t),
+            vec![Progress]
+        );
+        assert_eq!(
+            available(&at(Done, Some(5), true), &dispatcher(), &t),
+            vec![Progress, Reopen]
+        );
         assert_eq!(available(&assigned, &cadre(), &t), vec![Progress]);
         assert_eq!(available(&assigned, &supervisor(), &t), vec![Supervise]);
-        assert!(available(&assigned, &Actor { role: Role::Cadre, unit_id: 7 }, &t).is_empty());
+        assert!(
+            available(
+                &assigned,
+                &Actor {
+                    role: Role::Cadre,
+                    unit_id: 7
+                },
+                &t
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod category;
 pub mod error;
+pub mod intake;
 pub mod lifecycle;
 pub mod personal;
 pub mod request;

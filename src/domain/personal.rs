@@ -145,7 +145,9 @@ impl Email {
     pub fn parse(s: &str) -> Result<Email, &'static str> {
         let t = s.trim();
         let ok = t.len() <= 254
-            && !t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+            && !t
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
             && t.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
                     && !domain.contains('@')
@@ -153,7 +155,11 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
             });
-        if ok { Ok(Email(t.to_owned())) } else { Err("err.email") }
+        if ok {
+            Ok(Email(t.to_owned()))
+        } else {
+            Err("err.email")
+        }
     }
 
     /// Wraps a stored value without checks.
@@ -196,7 +202,12 @@ mod tests {
 
     #[test]
     fn names_are_masked_after_the_first_character() {
-        let cases = [("张三", "张*"), ("张", "张*"), ("欧阳娜娜", "欧***"), ("Li Wei", "L*****")];
+        let cases = [
+            ("张三", "张*"),
+            ("张", "张*"),
+            ("欧阳娜娜", "欧***"),
+            ("Li Wei", "L*****"),
+        ];
         for (name, masked) in cases {
             let n = PersonName::parse(name).unwrap();
             assert_eq!(n.to_string(), masked);
@@ -222,7 +233,15 @@ mod tests {
             assert_eq!(p.raw(), stored, "{input}");
             assert_eq!(p.to_string(), masked, "{input}");
         }
-        for bad in ["12345", "1234567890123", "23812341234", "12012341234", "abc", "021-123", "0021-6400123"] {
+        for bad in [
+            "12345",
+            "1234567890123",
+            "23812341234",
+            "12012341234",
+            "abc",
+            "021-123",
+            "0021-6400123",
+        ] {
             assert_eq!(Phone::parse(bad), Err("err.phone"), "{bad}");
         }
         assert_eq!(Phone::parse(""), Err("err.required"));

@@ -269,15 +269,33 @@ mod tests {
 
     #[test]
     fn tracking_numbers_print_and_parse_forgivingly() {
-        let n = TrackingNo { year: 2026, seq: 438 };
+        let n = TrackingNo {
+            year: 2026,
+            seq: 438,
+        };
         assert_eq!(n.to_string(), "ZZH-2026-000438");
-        for s in ["ZZH-2026-000438", "zzh-2026-000438", " zzh 2026 438 ", "2026000438", "ZZH2026-438"] {
+        for s in [
+            "ZZH-2026-000438",
+            "zzh-2026-000438",
+            " zzh 2026 438 ",
+            "2026000438",
+            "ZZH2026-438",
+        ] {
             assert_eq!(TrackingNo::parse(s), Some(n), "{s}");
         }
-        for bad in ["", "ZZH-26-1", "ZZH-2026-000000", "ABC-2026-1", "ZZH-2026-12a"] {
+        for bad in [
+            "",
+            "ZZH-26-1",
+            "ZZH-2026-000000",
+            "ABC-2026-1",
+            "ZZH-2026-12a",
+        ] {
             assert_eq!(TrackingNo::parse(bad), None, "{bad}");
         }
-        let big = TrackingNo { year: 2027, seq: 1_234_567 };
+        let big = TrackingNo {
+            year: 2027,
+            seq: 1_234_567,
+        };
         assert_eq!(TrackingNo::parse(&big.to_string()), Some(big));
     }
 
@@ -289,7 +307,10 @@ mod tests {
             let c = AccessCode::generate(&mut rng);
             assert_eq!(c.as_str().len(), 10);
             assert!(c.as_str().bytes().all(|b| CROCKFORD.contains(&b)));
-            assert_eq!(AccessCode::parse(&c.grouped().to_lowercase()), Some(c.clone()));
+            assert_eq!(
+                AccessCode::parse(&c.grouped().to_lowercase()),
+                Some(c.clone())
+            );
             seen.insert(c.as_str().to_owned());
         }
         assert_eq!(seen.len(), 1000);

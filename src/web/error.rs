@@ -5,6 +5,7 @@
 use super::i18n::{Locale, Tr, message};
 use crate::db;
 use crate::domain::Validation;
+use crate::domain::lifecycle::LifecycleError;
 use askama::Template;
 use axum::Json;
 use axum::extract::Request;
@@ -35,6 +36,14 @@ pub enum ApiError {
     /// Invalid fields; nothing was written.
     #[error(transparent)]
     Validation(#[from] Validation),
+    /// The action is not legal from the request's current status.
+    #[error("illegal move {action} from {status}")]
+    IllegalMove {
+        /// Current status.
+        status: crate::domain::request::Status,
+        /// Refused action.
+        action: crate::domain::lifecycle::Action,
+    },
     /// Too many attempts.
     #[error("too many requests")]
     TooManyRequests,
@@ -49,6 +58,11 @@ impl From<db::Error> for ApiError {
             db::Error::Invalid(v) => ApiError::Validation(v),
             db::Error::NotFound => ApiError::NotFound,
             db::Error::Db(e) => ApiError::Internal(e.to_string()),
+            db::Error::Lifecycle(LifecycleError::Forbidden) => ApiError::Forbidden,
+            db::Error::Lifecycle(LifecycleError::Illegal { status, action }) => {
+                ApiError::IllegalMove { status, action }
+            }
+            db::Error::Lifecycle(LifecycleError::Invalid(v)) => ApiError::Validation(v),
         }
     }
 }
@@ -104,6 +118,17 @@ impl IntoResponse for ApiError {
                         .collect::<Vec<_>>(),
                 ),
             ),
+            ApiError::IllegalMove { status, action } => {
+                let body = json!({"error": {
+                    "code": "illegal_transition",
+                    "message": message("err.illegal_move", zh)
+                        .replace("{action}", &message(&format!("action.{action}"), zh))
+                        .replace("{status}", &message(&format!("status.{status}"), zh)),
+                    "status": status.as_str(),
+                    "action": action.as_str(),
+                }});
+                return (StatusCode::CONFLICT, Json(body)).into_response();
+            }
             ApiError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -146,6 +171,12 @@ pub enum PageError {
     /// Not found (or outside the reader's scope).
     #[error("not found")]
     NotFound,
+    /// The action is not legal from the current status (someone else moved it).
+    #[error("conflict")]
+    Conflict,
+    /// Too many failed attempts from this client.
+    #[error("too many requests")]
+    TooManyRequests,
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -155,7 +186,11 @@ impl From<db::Error> for PageError {
     fn from(e: db::Error) -> Self {
         match e {
             db::Error::NotFound => PageError::NotFound,
-            db::Error::Invalid(_) => PageError::BadRequest,
+            db::Error::Invalid(_) | db::Error::Lifecycle(LifecycleError::Invalid(_)) => {
+                PageError::BadRequest
+            }
+            db::Error::Lifecycle(LifecycleError::Forbidden) => PageError::Forbidden,
+            db::Error::Lifecycle(LifecycleError::Illegal { .. }) => PageError::Conflict,
             db::Error::Db(e) => PageError::Internal(e.to_string()),
         }
     }
@@ -187,6 +222,8 @@ impl IntoResponse for PageError {
             PageError::Csrf => (StatusCode::FORBIDDEN, "err.csrf"),
             PageError::Forbidden => (StatusCode::FORBIDDEN, "err.forbidden"),
             PageError::NotFound => (StatusCode::NOT_FOUND, "err.not_found"),
+            PageError::Conflict => (StatusCode::CONFLICT, "err.conflict_page"),
+            PageError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "err.too_many"),
             PageError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "err.internal")

@@ -12,6 +12,9 @@ pub mod home;
 pub mod i18n;
 pub mod middleware;
 pub mod page;
+pub mod public;
+pub mod requests;
+pub mod scope;
 
 use crate::config::Config;
 use axum::Router;
@@ -57,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(home::router())
         .merge(admin::router())
+        .merge(requests::router())
+        .merge(public::router())
         .nest("/api/v1", api::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -75,35 +75,27 @@ impl PageCtx {
 
 /// Navigation for a role: only what it may open.
 pub fn nav_for(role: Role) -> Vec<NavItem> {
-    let mut nav = vec![
-        NavItem {
-            href: "/staff",
-            key: "nav.home",
-        },
-        NavItem {
-            href: "/admin/units",
-            key: "nav.units",
-        },
-        NavItem {
-            href: "/admin/categories",
-            key: "nav.categories",
-        },
-    ];
-    if role.can_read_routing() {
-        nav.push(NavItem {
-            href: "/admin/rules",
-            key: "nav.rules",
-        });
+    let item = |href, key| NavItem { href, key };
+    let mut nav = vec![item("/staff", "nav.home")];
+    if role != Role::Admin {
+        nav.push(item("/queue", "nav.queue"));
     }
-    nav.push(NavItem {
-        href: "/admin/calendar",
-        key: "nav.calendar",
-    });
+    if matches!(role, Role::Cadre | Role::Dispatcher) {
+        nav.push(item("/requests/new", "nav.intake"));
+        nav.push(item("/requests/batch", "nav.batch"));
+    }
+    nav.push(item("/requests", "nav.search"));
+    if role != Role::Cadre {
+        nav.push(item("/overdue", "nav.overdue"));
+    }
+    nav.push(item("/admin/units", "nav.units"));
+    nav.push(item("/admin/categories", "nav.categories"));
+    if role.can_read_routing() {
+        nav.push(item("/admin/rules", "nav.rules"));
+    }
+    nav.push(item("/admin/calendar", "nav.calendar"));
     if role.can_administer() {
-        nav.push(NavItem {
-            href: "/admin/users",
-            key: "nav.users",
-        });
+        nav.push(item("/admin/users", "nav.users"));
     }
     nav
 }

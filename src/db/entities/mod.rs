@@ -2,6 +2,8 @@
 
 pub mod calendar_day;
 pub mod category;
+pub mod request;
+pub mod request_event;
 pub mod routing_rule;
 pub mod session;
 pub mod unit;

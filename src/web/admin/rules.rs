@@ -98,60 +98,34 @@ struct RulesPage {
     test_error: Option<String>,
 }
 
-fn name_of(units: &[Unit], id: i32) -> &str {
-    units
-        .iter()
-        .find(|u| u.id == id)
-        .map(|u| u.name.as_str())
-        .unwrap_or("?")
-}
-
-fn category_label(cats: &[Category], id: i32) -> String {
-    let Some(c) = cats.iter().find(|c| c.id == id) else {
-        return "?".into();
-    };
-    match c.parent_id.and_then(|p| cats.iter().find(|x| x.id == p)) {
-        Some(p) => format!("{} › {}", p.name, c.name),
-        None => c.name.clone(),
-    }
-}
-
-/// Explains a route the way DESIGN.md shows it: 由规则 道路交通@马桥镇 派至 城建办.
+/// Explains a route in the reader's language: 由规则 道路交通@马桥镇 派至 城建办.
 pub fn explain(
     route: &Route,
     units: &[Unit],
     cats: &[Category],
     tr: crate::web::i18n::Tr,
 ) -> (String, String) {
-    match route {
-        Route::Rule {
-            handler_unit_id,
-            matched_category_id,
-            matched_area_unit_id,
-            ..
-        } => {
-            let target = name_of(units, *handler_unit_id).to_owned();
-            let text = tr
-                .t("rules.explain_rule")
-                .replace(
-                    "{rule}",
-                    &format!(
-                        "{}@{}",
-                        category_label(cats, *matched_category_id),
-                        name_of(units, *matched_area_unit_id)
-                    ),
-                )
-                .replace("{unit}", &target);
-            (target, text)
-        }
-        Route::Queue { township_id, .. } => {
-            let target = township_id
-                .map(|t| name_of(units, t).to_owned())
-                .unwrap_or_else(|| "?".into());
-            let text = tr.t("rules.explain_queue").replace("{unit}", &target);
-            (target, text)
-        }
-    }
+    let target = route
+        .target_unit()
+        .and_then(|t| units.iter().find(|u| u.id == t))
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| "?".into());
+    let text = db::rules::explain(
+        route,
+        units,
+        cats,
+        &tr.t("rules.explain_rule"),
+        &tr.t("rules.explain_queue"),
+    );
+    (target, text)
+}
+
+fn name_of(units: &[Unit], id: i32) -> &str {
+    units
+        .iter()
+        .find(|u| u.id == id)
+        .map(|u| u.name.as_str())
+        .unwrap_or("?")
 }
 
 async fn page(
@@ -176,7 +150,7 @@ async fn page(
         .iter()
         .map(|r| RuleRow {
             id: r.id,
-            category: category_label(&cats, r.category_id),
+            category: db::categories::label(&cats, r.category_id),
             area: name_of(&units, r.area_unit_id).to_owned(),
             handler: name_of(&units, r.handler_unit_id).to_owned(),
             time_limit: r

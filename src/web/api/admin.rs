@@ -14,14 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
-
-/// China Standard Time, the offset of every time we send.
-pub fn china_offset() -> FixedOffset {
-    #[allow(clippy::unwrap_used)] // +08:00 is always a valid offset
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
 
 /// Administration routes.
 pub fn router() -> Router<AppState> {

@@ -34,7 +34,7 @@ async fn token(
     let ttl = chrono::Duration::days(API_TOKEN_DAYS);
     let token = sessions::create(state.db(), user.id, SessionKind::Api, ttl).await?;
     let expires = (chrono::Utc::now() + ttl)
-        .with_timezone(&crate::web::api::admin::china_offset())
+        .with_timezone(&crate::domain::calendar::china_offset())
         .to_rfc3339();
     tracing::info!(user_id = user.id, "api token issued");
     Ok(Json(
