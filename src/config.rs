@@ -28,6 +28,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Set the `Secure` flag on cookies (public URL is https).
     pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a proxy).
+    pub trust_proxy: bool,
+    /// Phone number printed on receipt slips for complaints about handling.
+    pub supervision_phone: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -135,6 +139,8 @@ impl Config {
             _ => LogFormat::Human,
         };
         Ok(Config {
+            trust_proxy: env("ZZH_TRUST_PROXY").is_some_and(|v| v == "1" || v == "true"),
+            supervision_phone: env("ZZH_SUPERVISION_PHONE").unwrap_or_else(|| "12345".to_owned()),
             secure_cookies: public_url.starts_with("https://"),
             database_url,
             listen,

@@ -5,6 +5,7 @@ use super::AppState;
 use super::error::{ApiError, PageError};
 use super::form::{constant_time_eq, cookie, local_path};
 use super::i18n::{Locale, Tr};
+use super::limiter::ClientKey;
 use super::page::PageCtx;
 use crate::db::sessions::{self, SessionKind};
 use crate::db::units::{self, Unit};
@@ -200,12 +201,16 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     tr: Tr,
+    ClientKey(client): ClientKey,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError::Csrf);
+    }
+    if !state.failures().allowed(&client) {
+        return Err(PageError::TooManyRequests);
     }
     let next = local_path(form.next.as_deref());
     match users::authenticate(state.db(), &form.username, &form.password).await? {
@@ -230,6 +235,7 @@ async fn login(
             Ok(res)
         }
         None => {
+            state.failures().fail(&client);
             tracing::info!("login failed");
             let page = LoginPage {
                 ctx: PageCtx::anonymous(tr, "/login", &expected),

@@ -8,18 +8,12 @@ use crate::db::units;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::Html;
 use axum::routing::get;
 
-/// `/` and `/staff`.
+/// `/staff`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(root))
-        .route("/staff", get(index))
-}
-
-async fn root() -> Response {
-    Redirect::to("/staff").into_response()
+    Router::new().route("/staff", get(index))
 }
 
 #[derive(Template)]

@@ -10,6 +10,7 @@ pub mod form;
 pub mod health;
 pub mod home;
 pub mod i18n;
+pub mod limiter;
 pub mod middleware;
 pub mod page;
 pub mod public;
@@ -33,12 +34,18 @@ pub struct App {
     pub db: DatabaseConnection,
     /// Configuration the server started with.
     pub config: Config,
+    /// Failed lookups and logins per client.
+    pub failures: limiter::FailureLimiter,
 }
 
 impl AppState {
     /// Wraps a database and configuration.
     pub fn new(config: Config, db: DatabaseConnection) -> Self {
-        AppState(Arc::new(App { db, config }))
+        AppState(Arc::new(App {
+            db,
+            config,
+            failures: limiter::FailureLimiter::default(),
+        }))
     }
 
     /// The database pool.
@@ -49,6 +56,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// The failure limiter for lookups and logins.
+    pub fn failures(&self) -> &limiter::FailureLimiter {
+        &self.0.failures
     }
 }
 

@@ -10,4 +10,6 @@ mod admin_pages;
 mod auth;
 mod cli;
 mod health;
+mod public_status;
+mod request_api;
 mod routing;

@@ -6,6 +6,7 @@ use crate::db::users::{self, User};
 use crate::web::AppState;
 use crate::web::auth::{API_TOKEN_DAYS, ApiStaff};
 use crate::web::error::ApiError;
+use crate::web::limiter::ClientKey;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,11 +27,16 @@ struct Credentials {
 
 async fn token(
     State(state): State<AppState>,
+    ClientKey(client): ClientKey,
     ApiJson(c): ApiJson<Credentials>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let user = users::authenticate(state.db(), &c.username, &c.password)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    if !state.failures().allowed(&client) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let Some(user) = users::authenticate(state.db(), &c.username, &c.password).await? else {
+        state.failures().fail(&client);
+        return Err(ApiError::Unauthorized);
+    };
     let ttl = chrono::Duration::days(API_TOKEN_DAYS);
     let token = sessions::create(state.db(), user.id, SessionKind::Api, ttl).await?;
     let expires = (chrono::Utc::now() + ttl)

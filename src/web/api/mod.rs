@@ -8,10 +8,16 @@ use serde::Serialize;
 
 pub mod admin;
 pub mod auth;
+pub mod public;
+pub mod requests;
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(admin::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(admin::router())
+        .merge(requests::router())
+        .merge(public::router())
 }
 
 /// `Json` whose rejections answer in our error format.

@@ -1,0 +1,82 @@
+//! The resident's side of the API, no login: status and rating.
+
+use super::ApiJson;
+use crate::db;
+use crate::domain::Validation;
+use crate::domain::request::{Rating, TrackingNo};
+use crate::web::AppState;
+use crate::web::error::ApiError;
+use crate::web::limiter::ClientKey;
+use crate::web::public::{self, LookupError, PublicView};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+/// Public request routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/public/requests/{tracking_no}", get(show))
+        .route("/public/requests/{tracking_no}/rating", post(rate))
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::NotFound => ApiError::NotFound,
+            LookupError::TooMany => ApiError::TooManyRequests,
+            LookupError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeQuery {
+    code: String,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ClientKey(client): ClientKey,
+    Path(no): Path<String>,
+    Query(q): Query<CodeQuery>,
+) -> Result<Json<PublicView>, ApiError> {
+    let r = public::find(&state, &client, &no, &q.code).await?;
+    Ok(Json(public::view(&state, &r).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RatingBody {
+    code: String,
+    rating: String,
+    comment: Option<String>,
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    ClientKey(client): ClientKey,
+    Path(no): Path<String>,
+    ApiJson(b): ApiJson<RatingBody>,
+) -> Result<Json<PublicView>, ApiError> {
+    let r = public::find(&state, &client, &no, &b.code).await?;
+    let rating = Rating::parse(&b.rating).ok_or_else(|| Validation::one("rating", "err.choice"))?;
+    let tracking = TrackingNo::parse(&r.tracking_no).ok_or(ApiError::NotFound)?;
+    let rated = match db::requests::rate(
+        state.db(),
+        &tracking,
+        &r.access_code,
+        rating,
+        b.comment.as_deref(),
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Err(db::Error::Lifecycle(_)) => {
+            return Err(ApiError::Conflict("err.rating.not_yet".into()));
+        }
+        other => other?,
+    };
+    Ok(Json(public::view(&state, &rated).await?))
+}
