@@ -173,8 +173,11 @@ async fn load_demo(
 ) -> anyhow::Result<()> {
     match db::demo::load(conn).await {
         Ok(s) => {
+            let requests = db::demo::seed_requests(conn)
+                .await
+                .context("cannot log the demo requests")?;
             println!(
-                "demo town loaded: {} units, {} categories, {} routing rules",
+                "demo town loaded: {} units, {} categories, {} routing rules, {requests} requests",
                 s.units, s.categories, s.rules
             );
             println!(

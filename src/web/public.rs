@@ -135,7 +135,7 @@ pub async fn view(state: &AppState, r: &Request) -> Result<PublicView, db::Error
             let at = e.at.with_timezone(&china_offset());
             PublicEvent {
                 at: at.format("%Y-%m-%d %H:%M").to_string(),
-                at_rfc3339: at.to_rfc3339(),
+                at_rfc3339: crate::web::api::requests::cst(e.at),
                 action: e.action,
                 status: e.to_status,
                 unit: unit_name(e.to_unit_id),
@@ -151,7 +151,7 @@ pub async fn view(state: &AppState, r: &Request) -> Result<PublicView, db::Error
         requester: r.name.masked(),
         current_unit: unit_name(r.current_unit()),
         due_on: r.status.is_open().then_some(r.due_on),
-        received_at: r.received_at.with_timezone(&china_offset()).to_rfc3339(),
+        received_at: crate::web::api::requests::cst(r.received_at),
         on_the_spot: r.on_the_spot,
         result: (r.status == Status::Done)
             .then(|| r.result.clone())
