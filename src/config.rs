@@ -32,6 +32,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Phone number printed on receipt slips for complaints about handling.
     pub supervision_phone: String,
+    /// Requests carried over more meetings than this are flagged 督办.
+    pub carry_limit: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -139,6 +141,9 @@ impl Config {
             _ => LogFormat::Human,
         };
         Ok(Config {
+            carry_limit: env("ZZH_CARRY_LIMIT")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3),
             trust_proxy: env("ZZH_TRUST_PROXY").is_some_and(|v| v == "1" || v == "true"),
             supervision_phone: env("ZZH_SUPERVISION_PHONE").unwrap_or_else(|| "12345".to_owned()),
             secure_cookies: public_url.starts_with("https://"),

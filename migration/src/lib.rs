@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_foundation;
 mod m20261129_000002_requests;
+mod m20261129_000003_meetings;
 
 /// Runs the project's migrations.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_requests::Migration),
+            Box::new(m20261129_000003_meetings::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone)]
 enum Requests {
     Table,
     Id,
@@ -100,24 +100,6 @@ fn index(name: &str, cols: &[Requests]) -> IndexCreateStatement {
         i.col(c.clone());
     }
     i.to_owned()
-}
-
-impl Clone for Requests {
-    fn clone(&self) -> Self {
-        // DeriveIden enums are fieldless; re-derive through the name.
-        match self {
-            Requests::Status => Requests::Status,
-            Requests::VillageId => Requests::VillageId,
-            Requests::HandlerUnitId => Requests::HandlerUnitId,
-            Requests::QueueUnitId => Requests::QueueUnitId,
-            Requests::DueOn => Requests::DueOn,
-            Requests::ReceivedAt => Requests::ReceivedAt,
-            Requests::CategoryId => Requests::CategoryId,
-            Requests::MeetingId => Requests::MeetingId,
-            Requests::ReviewOn => Requests::ReviewOn,
-            _ => Requests::Id,
-        }
-    }
 }
 
 #[async_trait::async_trait]

@@ -326,22 +326,150 @@ enum DemoFate {
 }
 
 const DEMO_REQUESTS: [DemoRequest; 16] = [
-    ("金星村", "路灯", "张建国", "13800001001", "3组村口三盏路灯不亮，晚上老人出行不便", 20, DemoFate::Done("已更换灯泡和镇流器，路灯恢复照明")),
-    ("金星村", "邻里纠纷", "李秀英", "13800001002", "邻居在公共通道堆放杂物，协商未果", 18, DemoFate::Done("村委会上门调解，杂物已清理，双方签订协议")),
-    ("金星村", "道路破损", "王德明", "13800001003", "金星路桥头路面塌陷一处，雨天积水", 15, DemoFate::Deferred("需结合明年道路大修统一实施，已列入计划")),
-    ("金星村", "垃圾清运", "赵桂兰", "13800001004", "5组垃圾箱房满溢两天没人清运", 12, DemoFate::OnTheSpot("当场联系保洁队清运完毕")),
-    ("金星村", "路灯", "陈志强", "13800001005", "篮球场旁路灯白天也亮着，浪费电", 9, DemoFate::Accepted),
-    ("金星村", "惠农补贴", "刘凤英", "13800001006", "咨询今年耕地地力保护补贴发放时间", 6, DemoFate::Waiting),
-    ("金星村", "自来水", "孙海波", "13800001007", "7组自来水水压低，二楼放不出水", 3, DemoFate::Waiting),
-    ("马桥村", "河道保洁", "周美华", "13800001008", "村东小河漂浮垃圾较多，有异味", 19, DemoFate::Done("已安排河道保洁船清理，并加密巡查")),
-    ("马桥村", "养老服务", "吴振华", "13800001009", "独居老人申请助餐服务", 14, DemoFate::Done("已纳入社区助餐点，每日送餐上门")),
-    ("马桥村", "违章搭建", "郑丽娟", "13800001010", "邻居在自家宅基地外侧搭建彩钢棚", 11, DemoFate::Accepted),
-    ("同心村", "排水防汛", "冯国庆", "13800001011", "大雨后村道积水严重，排水沟堵塞", 17, DemoFate::Done("已疏通排水沟120米")),
-    ("同心村", "公交出行", "褚秀兰", "13800001012", "希望增设到镇医院的公交班次", 13, DemoFate::Deferred("公交线路调整需区交通部门统一规划，已上报")),
-    ("同心村", "医保社保", "卫建军", "13800001013", "灵活就业人员医保缴费咨询", 4, DemoFate::OnTheSpot("当场讲解缴费标准和办理流程")),
-    ("彭渡村", "治安隐患", "蒋红梅", "13800001014", "村口监控探头损坏，夜间有陌生车辆", 8, DemoFate::Accepted),
-    ("民主村", "土地承包", "沈志明", "13800001015", "土地流转合同到期续签问题", 5, DemoFate::Waiting),
-    ("联建村", "噪声扰民", "韩淑珍", "13800001016", "附近工地夜间施工噪声大", 2, DemoFate::Waiting),
+    (
+        "金星村",
+        "路灯",
+        "张建国",
+        "13800001001",
+        "3组村口三盏路灯不亮，晚上老人出行不便",
+        20,
+        DemoFate::Done("已更换灯泡和镇流器，路灯恢复照明"),
+    ),
+    (
+        "金星村",
+        "邻里纠纷",
+        "李秀英",
+        "13800001002",
+        "邻居在公共通道堆放杂物，协商未果",
+        18,
+        DemoFate::Done("村委会上门调解，杂物已清理，双方签订协议"),
+    ),
+    (
+        "金星村",
+        "道路破损",
+        "王德明",
+        "13800001003",
+        "金星路桥头路面塌陷一处，雨天积水",
+        15,
+        DemoFate::Deferred("需结合明年道路大修统一实施，已列入计划"),
+    ),
+    (
+        "金星村",
+        "垃圾清运",
+        "赵桂兰",
+        "13800001004",
+        "5组垃圾箱房满溢两天没人清运",
+        12,
+        DemoFate::OnTheSpot("当场联系保洁队清运完毕"),
+    ),
+    (
+        "金星村",
+        "路灯",
+        "陈志强",
+        "13800001005",
+        "篮球场旁路灯白天也亮着，浪费电",
+        9,
+        DemoFate::Accepted,
+    ),
+    (
+        "金星村",
+        "惠农补贴",
+        "刘凤英",
+        "13800001006",
+        "咨询今年耕地地力保护补贴发放时间",
+        6,
+        DemoFate::Waiting,
+    ),
+    (
+        "金星村",
+        "自来水",
+        "孙海波",
+        "13800001007",
+        "7组自来水水压低，二楼放不出水",
+        3,
+        DemoFate::Waiting,
+    ),
+    (
+        "马桥村",
+        "河道保洁",
+        "周美华",
+        "13800001008",
+        "村东小河漂浮垃圾较多，有异味",
+        19,
+        DemoFate::Done("已安排河道保洁船清理，并加密巡查"),
+    ),
+    (
+        "马桥村",
+        "养老服务",
+        "吴振华",
+        "13800001009",
+        "独居老人申请助餐服务",
+        14,
+        DemoFate::Done("已纳入社区助餐点，每日送餐上门"),
+    ),
+    (
+        "马桥村",
+        "违章搭建",
+        "郑丽娟",
+        "13800001010",
+        "邻居在自家宅基地外侧搭建彩钢棚",
+        11,
+        DemoFate::Accepted,
+    ),
+    (
+        "同心村",
+        "排水防汛",
+        "冯国庆",
+        "13800001011",
+        "大雨后村道积水严重，排水沟堵塞",
+        17,
+        DemoFate::Done("已疏通排水沟120米"),
+    ),
+    (
+        "同心村",
+        "公交出行",
+        "褚秀兰",
+        "13800001012",
+        "希望增设到镇医院的公交班次",
+        13,
+        DemoFate::Deferred("公交线路调整需区交通部门统一规划，已上报"),
+    ),
+    (
+        "同心村",
+        "医保社保",
+        "卫建军",
+        "13800001013",
+        "灵活就业人员医保缴费咨询",
+        4,
+        DemoFate::OnTheSpot("当场讲解缴费标准和办理流程"),
+    ),
+    (
+        "彭渡村",
+        "治安隐患",
+        "蒋红梅",
+        "13800001014",
+        "村口监控探头损坏，夜间有陌生车辆",
+        8,
+        DemoFate::Accepted,
+    ),
+    (
+        "民主村",
+        "土地承包",
+        "沈志明",
+        "13800001015",
+        "土地流转合同到期续签问题",
+        5,
+        DemoFate::Waiting,
+    ),
+    (
+        "联建村",
+        "噪声扰民",
+        "韩淑珍",
+        "13800001016",
+        "附近工地夜间施工噪声大",
+        2,
+        DemoFate::Waiting,
+    ),
 ];
 
 /// Logs the demo requests through the real intake and transition functions,
@@ -353,7 +481,12 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
     let units = super::units::all(db).await?;
     let cats = super::categories::all(db).await?;
     let users = super::users::list(db, None).await?;
-    let user = |name: &str| users.iter().find(|u| u.username == name).ok_or(Error::NotFound);
+    let user = |name: &str| {
+        users
+            .iter()
+            .find(|u| u.username == name)
+            .ok_or(Error::NotFound)
+    };
     let cadre = user("cadre")?;
     let dispatcher = user("dispatcher")?;
     let words = super::requests::RouteWords {
@@ -362,8 +495,16 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
     };
     let mut n = 0;
     for (village, category, name, phone, content, days_ago, fate) in DEMO_REQUESTS {
-        let village_id = units.iter().find(|u| u.name == village).ok_or(Error::NotFound)?.id;
-        let category_id = cats.iter().find(|c| c.name == category).ok_or(Error::NotFound)?.id;
+        let village_id = units
+            .iter()
+            .find(|u| u.name == village)
+            .ok_or(Error::NotFound)?
+            .id;
+        let category_id = cats
+            .iter()
+            .find(|c| c.name == category)
+            .ok_or(Error::NotFound)?
+            .id;
         let raw = IntakeRaw {
             requester_name: name.into(),
             phone: phone.into(),
@@ -377,21 +518,34 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
         let intake = Intake::parse(&raw, |_| None, |_| true)?;
         let at = Utc::now() - chrono::Duration::days(days_ago);
         // The village cadre logs its own village; the dispatcher the others.
-        let logger = if village == "金星村" { cadre } else { dispatcher };
+        let logger = if village == "金星村" {
+            cadre
+        } else {
+            dispatcher
+        };
         let created = super::requests::create(db, &intake, logger.id, None, &words, at).await?;
         let req = created.request;
         let no = TrackingNo::parse(&req.tracking_no).ok_or(Error::NotFound)?;
         // Whoever may act at the handling unit acts; else the dispatcher.
         let handler = req
             .handler_unit_id
-            .and_then(|h| users.iter().find(|u| u.role == Role::Handler && u.unit_id == h))
+            .and_then(|h| {
+                users
+                    .iter()
+                    .find(|u| u.role == Role::Handler && u.unit_id == h)
+            })
             .unwrap_or(dispatcher);
-        let actor = Actor { role: handler.role, unit_id: handler.unit_id };
+        let actor = Actor {
+            role: handler.role,
+            unit_id: handler.unit_id,
+        };
         let later = at + chrono::Duration::hours(20);
         let step = async |action: Action, cmd: Command, when| {
-            super::requests::transition(db, &no, handler.id, actor, action, &cmd, when).await
+            super::requests::transition(db, &no, Some(handler.id), actor, action, &cmd, when).await
         };
-        if handler.role == Role::Handler && !matches!(fate, DemoFate::Waiting | DemoFate::OnTheSpot(_)) {
+        if handler.role == Role::Handler
+            && !matches!(fate, DemoFate::Waiting | DemoFate::OnTheSpot(_))
+        {
             step(Action::Accept, Command::default(), later).await?;
         }
         let done_at = at + chrono::Duration::days(days_ago.min(4));
@@ -403,14 +557,21 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
                     on_the_spot: matches!(fate, DemoFate::OnTheSpot(_)),
                     ..Default::default()
                 };
-                let when = if matches!(fate, DemoFate::OnTheSpot(_)) { at } else { done_at };
+                let when = if matches!(fate, DemoFate::OnTheSpot(_)) {
+                    at
+                } else {
+                    done_at
+                };
                 step(Action::Complete, cmd, when).await?;
             }
             DemoFate::Deferred(explanation) => {
                 let cmd = Command {
                     reason: Some("funding".into()),
                     explanation: Some(explanation.into()),
-                    review_on: Some(crate::domain::calendar::china_date(Utc::now()) + chrono::Duration::days(60)),
+                    review_on: Some(
+                        crate::domain::calendar::china_date(Utc::now())
+                            + chrono::Duration::days(60),
+                    ),
                     ..Default::default()
                 };
                 step(Action::Defer, cmd, done_at).await?;

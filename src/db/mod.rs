@@ -1,10 +1,12 @@
 //! The only module that talks to the database: connection set-up, the write
 //! transaction helper, entities and query functions returning plain data.
 
+pub mod board;
 pub mod calendar;
 pub mod categories;
 pub mod demo;
 pub mod entities;
+pub mod meetings;
 pub mod requests;
 pub mod rules;
 pub mod sessions;

@@ -453,11 +453,12 @@ pub async fn events(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<Ev
 /// Performs one action on a request: the only code that changes `status`.
 /// In one write transaction it re-reads the request (locked on PostgreSQL),
 /// asks the lifecycle rules, writes the new state and the event row. (The
-/// outbox rows of later issues are written here too.)
+/// outbox rows of later issues are written here too.) `actor_user_id` is
+/// `None` when the system acts on the actor's behalf (automatic 督办).
 pub async fn transition(
     db: &DatabaseConnection,
     no: &TrackingNo,
-    actor_user_id: i32,
+    actor_user_id: Option<i32>,
     actor: Actor,
     action: Action,
     cmd: &Command,
@@ -511,8 +512,13 @@ pub async fn transition(
     request_event::ActiveModel {
         request_id: Set(updated.id),
         at: Set(now),
-        actor_user_id: Set(Some(actor_user_id)),
-        actor_kind: Set("staff".into()),
+        actor_user_id: Set(actor_user_id),
+        actor_kind: Set(if actor_user_id.is_some() {
+            "staff"
+        } else {
+            "system"
+        }
+        .into()),
         action: Set(action.as_str().to_owned()),
         from_status: Set(Some(current.status.as_str().to_owned())),
         to_status: Set(d.to_status.as_str().to_owned()),
@@ -520,7 +526,10 @@ pub async fn transition(
         to_unit_id: Set(d.handler_unit_id.or(d.queue_unit_id)),
         note: Set(clean(&cmd.note)),
         public_note: Set(public_text(action, cmd, &d)),
-        reason: Set(d.reason.clone()),
+        reason: Set(match &d.result {
+            Some((_, true)) => Some(ON_THE_SPOT.to_owned()),
+            _ => d.reason.clone(),
+        }),
         ..Default::default()
     }
     .insert(&tx)
@@ -528,6 +537,10 @@ pub async fn transition(
     tx.commit().await?;
     Ok(updated.into())
 }
+
+/// The `reason` of a `complete` event that was fixed on the spot, so that
+/// tallies as of any moment can be re-derived from events alone.
+pub const ON_THE_SPOT: &str = "on_the_spot";
 
 fn clean(s: &Option<String>) -> Option<String> {
     s.as_deref()

@@ -67,3 +67,30 @@ pub fn may_log_for(tree: &UnitTree, user: &User, village_id: i32) -> Option<&'st
         Some(_) => Some("err.intake.village"),
     }
 }
+
+/// Whether the account's role runs meetings at all (cadres and dispatchers).
+pub fn runs_any_meeting(user: &User) -> bool {
+    use crate::domain::role::Role;
+    matches!(user.role, Role::Cadre | Role::Dispatcher)
+}
+
+/// Whether the user runs this village's meetings: its cadre or the
+/// township's dispatcher.
+pub fn may_run_meetings(tree: &UnitTree, user: &User, village_id: i32) -> bool {
+    runs_any_meeting(user) && tree.is_within(village_id, user.unit_id)
+}
+
+/// `None` when the user may hold meetings for `village_id`, else an error key.
+pub fn meeting_village_check(
+    tree: &UnitTree,
+    user: &User,
+    village_id: i32,
+) -> Option<&'static str> {
+    use crate::domain::unit::UnitKind;
+    match tree.kind(village_id) {
+        None => Some("err.rule.no_unit"),
+        Some(UnitKind::Village) if may_run_meetings(tree, user, village_id) => None,
+        Some(UnitKind::Village) => Some("err.out_of_scope"),
+        Some(_) => Some("err.intake.village"),
+    }
+}

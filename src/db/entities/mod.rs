@@ -2,6 +2,11 @@
 
 pub mod calendar_day;
 pub mod category;
+pub mod feedback;
+pub mod meeting;
+pub mod meeting_decision;
+pub mod meeting_series;
+pub mod meeting_tally;
 pub mod request;
 pub mod request_event;
 pub mod routing_rule;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 pub mod admin;
 pub mod auth;
+pub mod meetings;
 pub mod public;
 pub mod requests;
 
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(requests::router())
+        .merge(meetings::router())
         .merge(public::router())
 }
 

@@ -204,6 +204,12 @@ async fn create(
         |v| scope::may_log_for(&tree, &staff.user, v),
         |c| cats.iter().any(|x| x.id == c),
     )?;
+    if let Some(meeting_id) = intake.meeting_id
+        && let Some(k) =
+            db::meetings::check_for_intake(state.db(), meeting_id, intake.village_id).await?
+    {
+        return Err(Validation::one("meeting_id", k).into());
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -378,7 +384,7 @@ async fn act(
     let updated = db::requests::transition(
         state.db(),
         &no,
-        staff.user.id,
+        Some(staff.user.id),
         scope::actor(&staff.user),
         action,
         &cmd,
