@@ -66,6 +66,9 @@ enum Command {
     },
     /// Load the demo town (马桥镇) into an empty database.
     Demo,
+    /// Re-derive every published meeting tally from the event history and
+    /// compare; exits non-zero if any differs.
+    CheckTallies,
 }
 
 #[tokio::main]
@@ -161,6 +164,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             let conn = db::connect_and_migrate(&config.database_url, 1).await?;
             load_demo(&conn, false).await?;
+        }
+        Command::CheckTallies => {
+            let conn = db::connect_and_migrate(&config.database_url, 1).await?;
+            let ids = db::meetings::closed_ids(&conn).await?;
+            let mut bad = 0;
+            for id in &ids {
+                let c = db::meetings::check(&conn, *id).await?;
+                if !c.matches {
+                    bad += 1;
+                    println!(
+                        "meeting {id}: published {:?} / {:?}, re-derived {:?} / {:?}",
+                        c.stored, c.stored_period, c.recomputed, c.recomputed_period
+                    );
+                }
+            }
+            println!("{} published tallies checked, {bad} differ", ids.len());
+            if bad > 0 {
+                anyhow::bail!("{bad} published tallies differ from the event history");
+            }
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use super::entities::{calendar_day, category, routing_rule, unit, user};
 use super::{Error, Result, begin_write, is_empty};
 use crate::domain::role::Role;
 use crate::password;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 
 /// Password of every demo account.
@@ -472,8 +472,48 @@ const DEMO_REQUESTS: [DemoRequest; 16] = [
     ),
 ];
 
-/// Logs the demo requests through the real intake and transition functions,
-/// spread over the last three weeks, so that every event and tally is real.
+/// Demo meetings are held weekly, this many days ago (closed), plus one open
+/// meeting today in 金星村.
+const MEETING_DAYS_AGO: [i64; 3] = [21, 14, 7];
+
+/// One step of the demo history, replayed in time order.
+enum Op {
+    Intake(usize, DateTime<Utc>, Option<i32>),
+    Act(
+        usize,
+        crate::domain::lifecycle::Action,
+        crate::domain::lifecycle::Command,
+        DateTime<Utc>,
+    ),
+    Close(i32, DateTime<Utc>),
+}
+
+impl Op {
+    fn at(&self) -> DateTime<Utc> {
+        match self {
+            Op::Intake(_, t, _) | Op::Act(_, _, _, t) | Op::Close(_, t) => *t,
+        }
+    }
+}
+
+/// `hour` o'clock China time, `days_ago` days before today.
+fn china_time(days_ago: i64, hour: u32) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let today = crate::domain::calendar::china_date(Utc::now());
+    let day = today - chrono::Duration::days(days_ago);
+    day.and_hms_opt(hour, 0, 0)
+        .and_then(|t| {
+            crate::domain::calendar::china_offset()
+                .from_local_datetime(&t)
+                .single()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now)
+}
+
+/// Replays three weeks of demo history through the real intake, transition
+/// and meeting functions, in time order, so that every event, agenda and
+/// published tally is real and re-derivable.
 pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
     use crate::domain::intake::{Intake, IntakeRaw};
     use crate::domain::lifecycle::{Action, Actor, Command};
@@ -493,91 +533,162 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
         by_rule: "由规则 {rule} 派至 {unit}".into(),
         queued: "无匹配规则，进入 {unit} 派单员队列".into(),
     };
-    let mut n = 0;
-    for (village, category, name, phone, content, days_ago, fate) in DEMO_REQUESTS {
-        let village_id = units
+    let unit_id = |name: &str| {
+        units
             .iter()
-            .find(|u| u.name == village)
-            .ok_or(Error::NotFound)?
-            .id;
-        let category_id = cats
-            .iter()
-            .find(|c| c.name == category)
-            .ok_or(Error::NotFound)?
-            .id;
-        let raw = IntakeRaw {
-            requester_name: name.into(),
-            phone: phone.into(),
-            village_id: Some(village_id),
-            category_id: Some(category_id),
-            content: content.into(),
-            address: Some(format!("{village}{}组", days_ago % 7 + 1)),
-            consent_publish: Some(days_ago % 2 == 0),
-            ..Default::default()
-        };
-        let intake = Intake::parse(&raw, |_| None, |_| true)?;
-        let at = Utc::now() - chrono::Duration::days(days_ago);
-        // The village cadre logs its own village; the dispatcher the others.
-        let logger = if village == "金星村" {
-            cadre
-        } else {
-            dispatcher
-        };
-        let created = super::requests::create(db, &intake, logger.id, None, &words, at).await?;
-        let req = created.request;
-        let no = TrackingNo::parse(&req.tracking_no).ok_or(Error::NotFound)?;
-        // Whoever may act at the handling unit acts; else the dispatcher.
-        let handler = req
-            .handler_unit_id
-            .and_then(|h| {
-                users
-                    .iter()
-                    .find(|u| u.role == Role::Handler && u.unit_id == h)
-            })
-            .unwrap_or(dispatcher);
-        let actor = Actor {
-            role: handler.role,
-            unit_id: handler.unit_id,
-        };
-        let later = at + chrono::Duration::hours(20);
-        let step = async |action: Action, cmd: Command, when| {
-            super::requests::transition(db, &no, Some(handler.id), actor, action, &cmd, when).await
-        };
-        if handler.role == Role::Handler
-            && !matches!(fate, DemoFate::Waiting | DemoFate::OnTheSpot(_))
-        {
-            step(Action::Accept, Command::default(), later).await?;
+            .find(|u| u.name == name)
+            .map(|u| u.id)
+            .ok_or(Error::NotFound)
+    };
+
+    // Meetings: weekly in every village with demo requests.
+    let mut ops = Vec::new();
+    let mut meetings: Vec<(i32, i64, i32)> = Vec::new(); // (village, days ago, meeting id)
+    let mut villages: Vec<&str> = DEMO_REQUESTS.iter().map(|r| r.0).collect();
+    villages.dedup();
+    for v in &villages {
+        let vid = unit_id(v)?;
+        for ago in MEETING_DAYS_AGO {
+            let input = super::meetings::MeetingInput {
+                village_id: Some(vid),
+                held_on: Some(crate::domain::calendar::china_date(china_time(ago, 12)).to_string()),
+                place: Some(format!("{v}村委会议室")),
+                host: Some("村党总支书记".into()),
+            };
+            let m =
+                super::meetings::create(db, &input, |_| None, cadre.id, china_time(ago, 8)).await?;
+            meetings.push((vid, ago, m.id));
+            ops.push(Op::Close(m.id, china_time(ago, 20)));
         }
-        let done_at = at + chrono::Duration::days(days_ago.min(4));
+    }
+    let today = super::meetings::MeetingInput {
+        village_id: Some(unit_id("金星村")?),
+        held_on: Some(crate::domain::calendar::china_date(Utc::now()).to_string()),
+        place: Some("金星村村委会议室".into()),
+        host: Some("村党总支书记".into()),
+    };
+    super::meetings::create(db, &today, |_| None, cadre.id, Utc::now()).await?;
+
+    for (i, (village, _, _, _, _, days_ago, fate)) in DEMO_REQUESTS.iter().enumerate() {
+        let vid = unit_id(village)?;
+        // Heard at the latest meeting on or before its day, else a walk-in since.
+        let heard = meetings
+            .iter()
+            .filter(|(v, ago, _)| *v == vid && *ago >= *days_ago)
+            .min_by_key(|(_, ago, _)| *ago);
+        let (at, meeting) = match heard {
+            Some((_, ago, id)) if *ago - *days_ago < 7 => (china_time(*ago, 10), Some(*id)),
+            _ => (china_time(*days_ago, 15), None),
+        };
+        ops.push(Op::Intake(i, at, meeting));
+        let later = at + chrono::Duration::hours(20);
+        let done_at = at + chrono::Duration::days((*days_ago).clamp(1, 4));
+        if !matches!(fate, DemoFate::Waiting | DemoFate::OnTheSpot(_)) {
+            ops.push(Op::Act(i, Action::Accept, Command::default(), later));
+        }
         match fate {
             DemoFate::Waiting | DemoFate::Accepted => {}
             DemoFate::Done(result) | DemoFate::OnTheSpot(result) => {
+                let spot = matches!(fate, DemoFate::OnTheSpot(_));
                 let cmd = Command {
-                    result: Some(result.into()),
-                    on_the_spot: matches!(fate, DemoFate::OnTheSpot(_)),
+                    result: Some((*result).into()),
+                    on_the_spot: spot,
                     ..Default::default()
                 };
-                let when = if matches!(fate, DemoFate::OnTheSpot(_)) {
-                    at
+                let when = if spot {
+                    at + chrono::Duration::minutes(30)
                 } else {
                     done_at
                 };
-                step(Action::Complete, cmd, when).await?;
+                ops.push(Op::Act(i, Action::Complete, cmd, when));
             }
             DemoFate::Deferred(explanation) => {
                 let cmd = Command {
                     reason: Some("funding".into()),
-                    explanation: Some(explanation.into()),
+                    explanation: Some((*explanation).into()),
                     review_on: Some(
                         crate::domain::calendar::china_date(Utc::now())
                             + chrono::Duration::days(60),
                     ),
                     ..Default::default()
                 };
-                step(Action::Defer, cmd, done_at).await?;
+                ops.push(Op::Act(i, Action::Defer, cmd, done_at));
             }
         }
-        n += 1;
     }
-    Ok(n)
+    ops.sort_by_key(Op::at);
+
+    let mut numbers: Vec<Option<TrackingNo>> = vec![None; DEMO_REQUESTS.len()];
+    let mut handling: Vec<Option<i32>> = vec![None; DEMO_REQUESTS.len()];
+    for op in ops {
+        match op {
+            Op::Intake(i, at, meeting_id) => {
+                let (village, category, name, phone, content, days_ago, _) = DEMO_REQUESTS[i];
+                let raw = IntakeRaw {
+                    requester_name: name.into(),
+                    phone: phone.into(),
+                    village_id: Some(unit_id(village)?),
+                    category_id: Some(
+                        cats.iter()
+                            .find(|c| c.name == category)
+                            .ok_or(Error::NotFound)?
+                            .id,
+                    ),
+                    content: content.into(),
+                    address: Some(format!("{village}{}组", days_ago % 7 + 1)),
+                    consent_publish: Some(days_ago % 3 != 0),
+                    meeting_id,
+                    source: Some(
+                        if meeting_id.is_some() {
+                            "meeting"
+                        } else {
+                            "walk_in"
+                        }
+                        .into(),
+                    ),
+                    ..Default::default()
+                };
+                let intake = Intake::parse(&raw, |_| None, |_| true)?;
+                let logger = if village == "金星村" {
+                    cadre
+                } else {
+                    dispatcher
+                };
+                let created =
+                    super::requests::create(db, &intake, logger.id, None, &words, at).await?;
+                handling[i] = created.request.handler_unit_id;
+                numbers[i] = TrackingNo::parse(&created.request.tracking_no);
+            }
+            Op::Act(i, action, cmd, at) => {
+                let Some(no) = numbers[i] else { continue };
+                // Whoever may act at the handling unit acts; else the dispatcher.
+                let by = handling[i]
+                    .and_then(|h| {
+                        users
+                            .iter()
+                            .find(|u| u.role == Role::Handler && u.unit_id == h)
+                    })
+                    .unwrap_or(dispatcher);
+                if action == Action::Accept && by.role != Role::Handler {
+                    continue;
+                }
+                let actor = Actor {
+                    role: by.role,
+                    unit_id: by.unit_id,
+                };
+                super::requests::transition(db, &no, Some(by.id), actor, action, &cmd, at).await?;
+            }
+            Op::Close(id, at) => {
+                let input = super::meetings::CloseInput {
+                    minutes: Some(
+                        "听取群众诉求，逐条明确承办单位和办理时限；对往期事项逐条通报进展。".into(),
+                    ),
+                    attendees: Some("村党总支书记、村委会主任、镇联络员".into()),
+                    headcount: Some(20),
+                };
+                super::meetings::close(db, id, &input, cadre.id, at).await?;
+            }
+        }
+    }
+    Ok(DEMO_REQUESTS.len())
 }

@@ -11,9 +11,11 @@ pub mod health;
 pub mod home;
 pub mod i18n;
 pub mod limiter;
+pub mod meetings;
 pub mod middleware;
 pub mod page;
 pub mod public;
+pub mod qr;
 pub mod requests;
 pub mod scope;
 
@@ -74,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(requests::router())
         .merge(public::router())
+        .merge(meetings::router())
         .nest("/api/v1", api::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

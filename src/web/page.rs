@@ -85,6 +85,12 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         nav.push(item("/requests/batch", "nav.batch"));
     }
     nav.push(item("/requests", "nav.search"));
+    if matches!(role, Role::Cadre | Role::Dispatcher | Role::Supervisor) {
+        nav.push(item("/meetings", "nav.meetings"));
+    }
+    if matches!(role, Role::Cadre | Role::Dispatcher) {
+        nav.push(item("/report-back", "nav.report_back"));
+    }
     if role != Role::Cadre {
         nav.push(item("/overdue", "nav.overdue"));
     }

@@ -63,6 +63,18 @@ fn create_admin_works_on_a_fresh_folder_and_demo_refuses_a_second_load() {
     assert!(text.contains("zzh-demo-2026") && text.contains("dispatcher"));
     let out = bin().current_dir(&empty).arg("migrate").output().unwrap();
     assert!(out.status.success());
+    // The demo's published meeting tallies all re-derive from its events.
+    let out = bin()
+        .current_dir(&empty)
+        .arg("check-tallies")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("18 published tallies checked, 0 differ"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -532,3 +532,139 @@ async fn meetings_through_the_api_and_the_public_board() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_cadre_runs_a_meeting_through_the_pages_and_the_board_shows_no_personal_data() {
+    let app = TestApp::demo().await;
+    let village = app.unit_id("金星村").await.to_string();
+    app.login("cadre").await;
+    let today = zhouzhouhui::web::scope::today().to_string();
+    let r = app
+        .submit(
+            "/meetings",
+            "/meetings",
+            &[
+                ("village_id", &village),
+                ("held_on", &today),
+                ("place", "村委会议室"),
+                ("host", "李书记"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page_url = r.location();
+    let dup = app
+        .submit(
+            "/meetings",
+            "/meetings",
+            &[("village_id", &village), ("held_on", &today)],
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dup.body.contains("这个村当天已经有一次周周会"));
+    let id: i32 = page_url.rsplit('/').next().unwrap().parse().unwrap();
+
+    // A request heard at the meeting, completed at once by the handler.
+    let cadre = app.token("cadre").await;
+    let lamp = app.category_id("路灯").await;
+    let logged = app
+        .api("POST", "/api/v1/requests", Some(&cadre), Some(json!({"requester_name": "钱七", "phone": "13600001111", "village_id": village.parse::<i32>().unwrap(), "category_id": lamp, "content": "路灯闪烁", "meeting_id": id, "consent_publish": true})))
+        .await
+        .json();
+    let no = logged["tracking_no"].as_str().unwrap().to_owned();
+    let handler = app.token("handler").await;
+    app.api(
+        "POST",
+        &format!("/api/v1/requests/{no}/actions"),
+        Some(&handler),
+        Some(json!({"action": "complete", "result": "已更换灯具"})),
+    )
+    .await;
+
+    let agenda = app.get(&page_url).await;
+    assert_eq!(agenda.status, StatusCode::OK);
+    for shown in [
+        "本次收到的诉求（1）",
+        "需当面反馈（1）",
+        "钱*",
+        "通过周周会收到诉求 1 条，已办结 1 条",
+    ] {
+        assert!(agenda.body.contains(shown), "{shown}");
+    }
+    assert!(!agenda.body.contains("钱七") && !agenda.body.contains("13600001111"));
+    let r = app
+        .submit(
+            &page_url,
+            &format!("/meetings/{id}/decisions"),
+            &[
+                ("tracking_no", &no),
+                ("decision", "已办结，当面告知"),
+                ("next_check_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app
+        .submit(
+            &page_url,
+            &format!("/meetings/{id}/decisions"),
+            &[("tracking_no", &no), ("decision", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .submit(
+            &page_url,
+            &format!("/meetings/{id}/report-back"),
+            &[("tracking_no", &no), ("note", "会上当面告知")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&page_url).await.body.contains("需当面反馈（0）"));
+    assert!(
+        app.get("/report-back")
+            .await
+            .body
+            .contains("没有需要当面反馈的诉求")
+    );
+    let r = app
+        .submit(
+            &page_url,
+            &format!("/meetings/{id}/close"),
+            &[
+                ("minutes", "一条诉求已办结"),
+                ("attendees", "李书记"),
+                ("headcount", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let closed = app.get(&page_url).await;
+    assert!(closed.body.contains("已结束并公布") && closed.body.contains("一条诉求已办结"));
+    assert!(
+        !closed
+            .body
+            .contains(&format!("action=\"/meetings/{id}/close\""))
+    );
+    assert_eq!(
+        app.get(&format!("/meetings/{id}/print")).await.status,
+        StatusCode::OK
+    );
+
+    // The public board, without login.
+    app.clear_cookies();
+    let board = app.get(&format!("/board/{village}")).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(
+        board
+            .body
+            .contains("通过周周会收到诉求 1 条，已办结 1 条，正在办理 0 条，暂时不能办的有 0 条。")
+    );
+    assert!(board.body.contains("钱*") && board.body.contains("路灯闪烁"));
+    assert!(!board.body.contains("钱七") && !board.body.contains("13600001111"));
+    assert!(board.body.contains("data:image/svg+xml;base64,"));
+    assert!(board.body.contains("（盖章）"));
+    // Handlers do not run meetings.
+    app.login("handler").await;
+    assert_eq!(app.get("/meetings").await.status, StatusCode::FORBIDDEN);
+}
