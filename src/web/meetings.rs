@@ -261,7 +261,16 @@ struct ItemRow {
     latest: Option<String>,
     review_on: Option<String>,
     decision: Option<String>,
+    decision_unit: Option<String>,
+    decision_unit_id: Option<i32>,
     next_check_on: Option<String>,
+}
+
+impl ItemRow {
+    /// Whether the decision names unit `id` (select the option).
+    fn decided_unit_is(&self, id: &i32) -> bool {
+        self.decision_unit_id == Some(*id)
+    }
 }
 
 #[derive(Template)]
@@ -279,6 +288,7 @@ struct ShowPage {
     sentence: String,
     period_line: String,
     carry_limit: u32,
+    units: Vec<super::admin::UnitOption>,
     errors: FormErrors,
     error_item: Option<String>,
 }
@@ -333,6 +343,13 @@ async fn rows(
                 latest: i.latest,
                 review_on: r.review_on.map(|d| d.to_string()),
                 decision: i.decision.as_ref().map(|d| d.decision.clone()),
+                decision_unit_id: i.decision.as_ref().and_then(|d| d.unit_id),
+                decision_unit: i
+                    .decision
+                    .as_ref()
+                    .and_then(|d| d.unit_id)
+                    .and_then(|u| units.iter().find(|x| x.id == u))
+                    .map(|u| u.name.clone()),
                 next_check_on: i
                     .decision
                     .as_ref()
@@ -368,7 +385,19 @@ async fn show_page(
     let (m, runs, village) = load(state, staff, id).await?;
     let a = db::meetings::agenda(state.db(), &m).await?;
     let limit = state.config().carry_limit;
+    let all = db::units::all(state.db()).await?;
+    let tree = db::units::tree_of(&all);
+    let root = tree
+        .chain(m.village_id)
+        .last()
+        .copied()
+        .unwrap_or(m.village_id);
+    let units = super::admin::unit_options(&all, root)
+        .into_iter()
+        .filter(|o| matches!(o.kind, "office" | "village"))
+        .collect();
     Ok(ShowPage {
+        units,
         ctx: staff.ctx(),
         sentence: sentence(staff.tr, &a.tally),
         period_line: sentence(staff.tr, &a.period).replace(
@@ -447,6 +476,7 @@ async fn after(
 struct DecisionForm {
     tracking_no: String,
     decision: String,
+    unit_id: String,
     next_check_on: String,
 }
 
@@ -460,14 +490,20 @@ async fn decide(
         return Err(PageError::Forbidden);
     }
     let (r, _) = scope::visible_request(&state, &staff.user, &form.tracking_no).await?;
-    let input = db::meetings::DecisionInput {
-        tracking_no: form.tracking_no.clone(),
-        decision: form.decision.clone(),
-        unit_id: None,
-        next_check_on: Some(form.next_check_on.clone()),
+    let mut v = Validation::new();
+    let unit_id = opt_id(&mut v, "unit_id", &form.unit_id);
+    let result = match v.finish() {
+        Err(v) => Err(db::Error::Invalid(v)),
+        Ok(()) => {
+            let input = db::meetings::DecisionInput {
+                tracking_no: form.tracking_no.clone(),
+                decision: form.decision.clone(),
+                unit_id,
+                next_check_on: Some(form.next_check_on.clone()),
+            };
+            db::meetings::decide(state.db(), m.id, r.id, &input, staff.user.id, Utc::now()).await
+        }
     };
-    let result =
-        db::meetings::decide(state.db(), m.id, r.id, &input, staff.user.id, Utc::now()).await;
     after(&state, &staff, id, result, Some(form.tracking_no)).await
 }
 
