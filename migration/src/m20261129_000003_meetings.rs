@@ -34,6 +34,8 @@ enum Meetings {
     CreatedAt,
     ClosedAt,
     ClosedBy,
+    ClosedEventId,
+    ClosedRequestId,
 }
 
 #[derive(DeriveIden)]
@@ -126,6 +128,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Meetings::CreatedAt))
                     .col(timestamp_with_time_zone_null(Meetings::ClosedAt))
                     .col(integer_null(Meetings::ClosedBy))
+                    // The history a closed meeting's tally was derived from:
+                    // every event and request up to these ids.
+                    .col(big_integer_null(Meetings::ClosedEventId))
+                    .col(integer_null(Meetings::ClosedRequestId))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Meetings::Table, Meetings::VillageId)

@@ -40,6 +40,10 @@ pub struct Meeting {
     pub closed: bool,
     /// When it was closed.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Highest event id its published tally was derived from.
+    pub closed_event_id: Option<i64>,
+    /// Highest request id its published tally counted.
+    pub closed_request_id: Option<i32>,
 }
 
 impl From<meeting::Model> for Meeting {
@@ -55,6 +59,8 @@ impl From<meeting::Model> for Meeting {
             minutes: m.minutes,
             closed: m.status == "closed",
             closed_at: m.closed_at,
+            closed_event_id: m.closed_event_id,
+            closed_request_id: m.closed_request_id,
         }
     }
 }
@@ -415,11 +421,10 @@ async fn village_requests(db: &impl ConnectionTrait, village_ids: &[i32]) -> Res
         .collect())
 }
 
+/// The latest resident-facing note: agendas are read out and printed, so
+/// internal notes and rating comments never appear on them.
 fn latest_note(events: Option<&Vec<request_event::Model>>) -> Option<String> {
-    events?
-        .iter()
-        .rev()
-        .find_map(|e| e.public_note.clone().or_else(|| e.note.clone()))
+    events?.iter().rev().find_map(|e| e.public_note.clone())
 }
 
 /// Derives the agenda of a meeting.
@@ -503,29 +508,33 @@ pub async fn agenda(db: &impl ConnectionTrait, m: &Meeting) -> Result<Agenda> {
         agenda.period = period;
     } else {
         agenda.tally = Tally::of(requests.iter().map(|r| (r.status, r.on_the_spot)));
-        let since = previous_close(db, m).await?;
+        let since = previous_watermark(db, m).await?;
         agenda.period = Tally::of(
             requests
                 .iter()
-                .filter(|r| since.is_none_or(|s| r.received_at > s))
+                .filter(|r| since.is_none_or(|s| r.id > s))
                 .map(|r| (r.status, r.on_the_spot)),
         );
     }
     Ok(agenda)
 }
 
-/// Close time of the village's previous closed meeting.
-async fn previous_close(db: &impl ConnectionTrait, m: &Meeting) -> Result<Option<DateTime<Utc>>> {
+/// The request-id watermark of the village's previous closed meeting: this
+/// period's requests are the ones after it.
+async fn previous_watermark(db: &impl ConnectionTrait, m: &Meeting) -> Result<Option<i32>> {
     Ok(meeting::Entity::find()
         .filter(meeting::Column::VillageId.eq(m.village_id))
         .filter(meeting::Column::Status.eq("closed"))
         .filter(meeting::Column::Id.ne(m.id))
-        .order_by_desc(meeting::Column::ClosedAt)
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|x| x.closed_at)
-        .find(|t| m.closed_at.is_none_or(|c| *t < c)))
+        .filter(|x| {
+            m.closed_event_id
+                .is_none_or(|c| x.closed_event_id.is_some_and(|e| e < c))
+        })
+        .filter_map(|x| x.closed_request_id)
+        .max())
 }
 
 /// The frozen (cumulative, period) tallies of a closed meeting.
@@ -549,27 +558,32 @@ pub async fn stored_tallies(db: &impl ConnectionTrait, meeting_id: i32) -> Resul
     Ok((get("cumulative"), get("period")))
 }
 
-/// Re-derives a village's tallies as of `at` from the event history alone:
-/// each request counts with the status of its last event at or before `at`.
+/// Re-derives a village's tallies from the event history alone, up to the
+/// given event and request ids: each request counts with the status of its
+/// last event within the watermark; this period is the requests after
+/// `since_request`.
 pub async fn derive_tallies(
     db: &impl ConnectionTrait,
     village_id: i32,
-    at: DateTime<Utc>,
-    period_since: Option<DateTime<Utc>>,
+    upto_event: i64,
+    upto_request: i32,
+    since_request: Option<i32>,
 ) -> Result<(Tally, Tally)> {
-    let reqs: Vec<(i32, DateTime<Utc>)> = request::Entity::find()
+    let ids: Vec<i32> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
         .filter(request::Column::VillageId.eq(village_id))
-        .filter(request::Column::ReceivedAt.lte(at))
+        .filter(request::Column::Id.lte(upto_request))
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.received_at))
-        .collect();
-    let ids: Vec<i32> = reqs.iter().map(|(id, _)| *id).collect();
-    let events = events_by_request(db, &ids, Some(at)).await?;
+        .await?;
+    let mut events = events_by_request(db, &ids, None).await?;
+    for list in events.values_mut() {
+        list.retain(|e| e.id <= upto_event);
+    }
     let mut cumulative = Tally::default();
     let mut period = Tally::default();
-    for (id, received_at) in reqs {
+    for id in ids {
         let Some(last) = events.get(&id).and_then(|e| e.last()) else {
             // A request with no event would be a defect: it cannot be counted.
             cumulative.received += 1;
@@ -582,11 +596,28 @@ pub async fn derive_tallies(
                 .and_then(|e| e.iter().rev().find(|e| e.action == "complete"))
                 .is_some_and(|e| e.reason.as_deref() == Some(ON_THE_SPOT));
         cumulative.add(status, spot);
-        if period_since.is_none_or(|s| received_at > s) {
+        if since_request.is_none_or(|s| id > s) {
             period.add(status, spot);
         }
     }
     Ok((cumulative, period))
+}
+
+/// The highest event and request ids now.
+async fn watermarks(db: &impl ConnectionTrait) -> Result<(i64, i32)> {
+    let e: Option<Option<i64>> = request_event::Entity::find()
+        .select_only()
+        .column_as(request_event::Column::Id.max(), "m")
+        .into_tuple()
+        .one(db)
+        .await?;
+    let r: Option<Option<i32>> = request::Entity::find()
+        .select_only()
+        .column_as(request::Column::Id.max(), "m")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok((e.flatten().unwrap_or(0), r.flatten().unwrap_or(0)))
 }
 
 /// What closing a meeting answers.
@@ -629,17 +660,24 @@ pub async fn close(
     }
     v.finish()?;
     let tx = begin_write(db).await?;
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Wait for writers in flight and hold new ones off until the tally
+        // is frozen, so that the id watermarks cut the history cleanly.
+        tx.execute_unprepared("LOCK TABLE requests, request_events IN SHARE MODE")
+            .await?;
+    }
     let m: Meeting = get(&tx, meeting_id).await?;
     if m.closed {
         return Err(Validation::one("meeting", "err.meeting.closed").into());
     }
-    let since = previous_close(&tx, &m).await?;
-    let (cumulative, period) = derive_tallies(&tx, m.village_id, now, since).await?;
+    let (upto_event, upto_request) = watermarks(&tx).await?;
+    let since = previous_watermark(&tx, &m).await?;
+    let (cumulative, period) =
+        derive_tallies(&tx, m.village_id, upto_event, upto_request, since).await?;
     let live = Tally::of(
         village_requests(&tx, &[m.village_id])
             .await?
             .iter()
-            .filter(|r| r.received_at <= now)
             .map(|r| (r.status, r.on_the_spot)),
     );
     if !cumulative.adds_up() || !period.adds_up() || live != cumulative {
@@ -672,6 +710,8 @@ pub async fn close(
         .into();
     am.status = Set("closed".into());
     am.closed_at = Set(Some(now));
+    am.closed_event_id = Set(Some(upto_event));
+    am.closed_request_id = Set(Some(upto_request));
     am.closed_by = Set(Some(by));
     if !minutes.is_empty() {
         am.minutes = Set(minutes);
@@ -704,15 +744,17 @@ pub struct TallyCheck {
     pub matches: bool,
 }
 
-/// Re-derives a closed meeting's tallies from events and compares.
+/// Re-derives a closed meeting's tallies from the events and requests up to
+/// its watermarks, and compares.
 pub async fn check(db: &impl ConnectionTrait, meeting_id: i32) -> Result<TallyCheck> {
     let m = get(db, meeting_id).await?;
-    let Some(at) = m.closed_at else {
+    let (Some(upto_event), Some(upto_request)) = (m.closed_event_id, m.closed_request_id) else {
         return Err(Validation::one("meeting", "err.meeting.open").into());
     };
-    let since = previous_close(db, &m).await?;
+    let since = previous_watermark(db, &m).await?;
     let (stored, stored_period) = stored_tallies(db, m.id).await?;
-    let (recomputed, recomputed_period) = derive_tallies(db, m.village_id, at, since).await?;
+    let (recomputed, recomputed_period) =
+        derive_tallies(db, m.village_id, upto_event, upto_request, since).await?;
     Ok(TallyCheck {
         meeting_id,
         matches: stored == recomputed && stored_period == recomputed_period,
@@ -891,8 +933,9 @@ pub async fn latest_published(
     Ok(out)
 }
 
-/// Closes a meeting and then flags (督办), as the system, every open request
-/// of the village carried over more than `carry_limit` meetings.
+/// Flags (督办), as the system, every open request of the village carried
+/// over more than `carry_limit` meetings, then closes the meeting. Flagging
+/// first means a failed close can simply be retried.
 pub async fn close_and_flag(
     db: &DatabaseConnection,
     meeting_id: i32,
@@ -904,8 +947,10 @@ pub async fn close_and_flag(
     use crate::domain::lifecycle::{Action, Actor, Command};
     use crate::domain::request::TrackingNo;
     use crate::domain::role::Role;
-    let (tally, period) = close(db, meeting_id, input, by, now).await?;
     let m = get(db, meeting_id).await?;
+    if m.closed {
+        return Err(Validation::one("meeting", "err.meeting.closed").into());
+    }
     let township = super::units::tree(db)
         .await?
         .township_of(m.village_id)
@@ -929,6 +974,7 @@ pub async fn close_and_flag(
             flagged.push(item.request.tracking_no.clone());
         }
     }
+    let (tally, period) = close(db, meeting_id, input, by, now).await?;
     Ok(Closed {
         tally,
         period,

@@ -13,4 +13,5 @@ mod health;
 mod meetings;
 mod public_status;
 mod request_api;
+mod request_pages;
 mod routing;

@@ -18,6 +18,8 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     pub closed_at: Option<ChronoDateTimeUtc>,
     pub closed_by: Option<i32>,
+    pub closed_event_id: Option<i64>,
+    pub closed_request_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
