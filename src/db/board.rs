@@ -7,7 +7,6 @@ use super::{Result, categories, meetings, units};
 use crate::domain::request::Status;
 use crate::domain::tally::{Tally, rate};
 use crate::domain::unit::UnitKind;
-use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -47,8 +46,10 @@ pub struct Board {
     pub unit: String,
     /// Published tally: the latest closed meetings' tallies, summed over villages.
     pub tally: Tally,
-    /// When the newest of those tallies was published.
-    pub published_at: Option<DateTime<Utc>>,
+    /// When the newest of those tallies was published (RFC 3339, +08:00).
+    pub published_at: Option<String>,
+    /// The China date of that publication.
+    pub published_on: Option<String>,
     /// How many villages have published a tally.
     pub villages_published: usize,
     /// 满意率 in percent, when at least [`MIN_SAMPLE`] ratings.
@@ -86,7 +87,7 @@ pub async fn board(db: &impl ConnectionTrait, unit_id: i32) -> Result<Option<Boa
     let tally = published
         .iter()
         .fold(Tally::default(), |acc, (_, t)| acc.plus(*t));
-    let published_at = published.iter().filter_map(|(m, _)| m.closed_at).max();
+    let latest = published.iter().filter_map(|(m, _)| m.closed_at).max();
     let rated: Vec<(Option<String>,)> = request::Entity::find()
         .select_only()
         .column(request::Column::Rating)
@@ -147,7 +148,8 @@ pub async fn board(db: &impl ConnectionTrait, unit_id: i32) -> Result<Option<Boa
         unit_id,
         unit: name(unit_id),
         tally,
-        published_at,
+        published_at: latest.map(crate::domain::calendar::china_rfc3339),
+        published_on: latest.map(|t| crate::domain::calendar::china_date(t).to_string()),
         villages_published: published.len(),
         satisfaction_rate: rate(satisfied, rated.len() as u64, MIN_SAMPLE),
         feedback_rate: rate(answered.saturating_sub(owed as u64), answered, MIN_SAMPLE),

@@ -638,6 +638,12 @@ pub struct Filter {
     pub overdue_on: Option<NaiveDate>,
     /// Only open ones due on or before this day.
     pub due_by: Option<NaiveDate>,
+    /// Only open ones due on or after this day.
+    pub due_from: Option<NaiveDate>,
+    /// Only deferred ones whose review date is on or before this day.
+    pub review_by: Option<NaiveDate>,
+    /// Newest first instead of supervised first, then by due date.
+    pub newest_first: bool,
     /// Received on or after (China date; converted by the caller).
     pub received_from: Option<DateTime<Utc>>,
     /// Received before.
@@ -667,7 +673,7 @@ fn condition(f: &Filter) -> Condition {
     if let Some(s) = f.status {
         c = c.add(request::Column::Status.eq(s.as_str()));
     }
-    if f.open || f.overdue_on.is_some() || f.due_by.is_some() {
+    if f.open || f.overdue_on.is_some() || f.due_by.is_some() || f.due_from.is_some() {
         c = c.add(
             request::Column::Status.is_in([Status::Received.as_str(), Status::InProgress.as_str()]),
         );
@@ -689,6 +695,14 @@ fn condition(f: &Filter) -> Condition {
     }
     if let Some(d) = f.due_by {
         c = c.add(request::Column::DueOn.lte(d));
+    }
+    if let Some(d) = f.due_from {
+        c = c.add(request::Column::DueOn.gte(d));
+    }
+    if let Some(d) = f.review_by {
+        c = c
+            .add(request::Column::Status.eq(Status::Deferred.as_str()))
+            .add(request::Column::ReviewOn.lte(d));
     }
     if let Some(t) = f.received_from {
         c = c.add(request::Column::ReceivedAt.gte(t));
@@ -718,7 +732,8 @@ fn condition(f: &Filter) -> Condition {
     c
 }
 
-/// A page of requests matching `f`: supervised first, then by due date.
+/// A page of requests matching `f`: supervised first, then by due date
+/// (or newest first).
 pub async fn list(
     db: &impl ConnectionTrait,
     f: &Filter,
@@ -727,10 +742,14 @@ pub async fn list(
 ) -> Result<(Vec<Request>, u64)> {
     let q = request::Entity::find().filter(condition(f));
     let total = q.clone().count(db).await?;
+    let q = if f.newest_first {
+        q.order_by_desc(request::Column::Id)
+    } else {
+        q.order_by_desc(request::Column::Supervised)
+            .order_by_asc(request::Column::DueOn)
+            .order_by_asc(request::Column::Id)
+    };
     let items = q
-        .order_by_desc(request::Column::Supervised)
-        .order_by_asc(request::Column::DueOn)
-        .order_by_asc(request::Column::Id)
         .offset(page.saturating_sub(1) * per_page)
         .limit(per_page)
         .all(db)

@@ -15,6 +15,12 @@ pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&china_offset()).date_naive()
 }
 
+/// RFC 3339 with the +08:00 offset, to the second (the API's time format).
+pub fn china_rfc3339(at: DateTime<Utc>) -> String {
+    at.with_timezone(&china_offset())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// Kind of an edited calendar day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

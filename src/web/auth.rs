@@ -201,7 +201,7 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     tr: Tr,
-    ClientKey(client): ClientKey,
+    client: ClientKey,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -209,7 +209,7 @@ async fn login(
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError::Csrf);
     }
-    if !state.failures().allowed(&client) {
+    if !state.failures().allowed(&client.logins()) {
         return Err(PageError::TooManyRequests);
     }
     let next = local_path(form.next.as_deref());
@@ -235,7 +235,7 @@ async fn login(
             Ok(res)
         }
         None => {
-            state.failures().fail(&client);
+            state.failures().fail(&client.logins());
             tracing::info!("login failed");
             let page = LoginPage {
                 ctx: PageCtx::anonymous(tr, "/login", &expected),

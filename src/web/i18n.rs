@@ -5,6 +5,12 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::convert::Infallible;
 
+// Cargo does not watch the locale files that `rust_i18n::i18n!` reads; these
+// make a change to any of them rebuild the crate.
+const _: &str = include_str!("../locales/zh-CN.yml");
+const _: &str = include_str!("../locales/en.yml");
+const _: &str = include_str!("../locales/requests.yml");
+
 /// A supported UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Locale {

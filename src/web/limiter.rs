@@ -51,15 +51,16 @@ impl FailureLimiter {
     }
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For`
-/// entry when `ZZH_TRUST_PROXY` is set (behind a reverse proxy).
+/// The client's address: the socket peer, or the last `X-Forwarded-For`
+/// entry (the one our reverse proxy appended; earlier ones are whatever the
+/// client sent) when `ZZH_TRUST_PROXY` is set.
 pub fn client_key(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy
         && let Some(ip) = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .filter(|s| !s.is_empty())
     {
@@ -75,6 +76,19 @@ pub fn client_key(parts: &Parts, trust_proxy: bool) -> String {
 /// Extractor for the client key.
 #[derive(Debug, Clone)]
 pub struct ClientKey(pub String);
+
+impl ClientKey {
+    /// The key for status lookups (a separate budget from logins, so that
+    /// residents guessing at a shared address do not lock staff out).
+    pub fn lookups(&self) -> String {
+        format!("lookup:{}", self.0)
+    }
+
+    /// The key for logins and API tokens.
+    pub fn logins(&self) -> String {
+        format!("login:{}", self.0)
+    }
+}
 
 impl axum::extract::FromRequestParts<super::AppState> for ClientKey {
     type Rejection = std::convert::Infallible;

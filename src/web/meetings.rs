@@ -666,9 +666,7 @@ async fn board(
     let page = BoardPage {
         ctx: PageCtx::anonymous(tr, &format!("/board/{unit_id}"), ""),
         sentence: sentence(tr, &b.tally),
-        published_on: b
-            .published_at
-            .map(|t| crate::domain::calendar::china_date(t).to_string()),
+        published_on: b.published_on.clone(),
         qr: super::qr::data_uri(&url, 140),
         today: scope::today().to_string(),
         b,

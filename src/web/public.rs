@@ -31,11 +31,11 @@ pub fn router() -> Router<AppState> {
 /// One line of the resident's timeline: no staff names, no internal notes.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicEvent {
-    /// `YYYY-MM-DD HH:MM` China time.
+    /// RFC 3339 time, +08:00.
     pub at: String,
-    /// RFC 3339 time.
+    /// `YYYY-MM-DD HH:MM` China time, for the page.
     #[serde(skip)]
-    pub at_rfc3339: String,
+    pub at_display: String,
     /// Action name (`intake`, `accept`, …).
     pub action: String,
     /// Status after the event.
@@ -134,8 +134,8 @@ pub async fn view(state: &AppState, r: &Request) -> Result<PublicView, db::Error
         .map(|e| {
             let at = e.at.with_timezone(&china_offset());
             PublicEvent {
-                at: at.format("%Y-%m-%d %H:%M").to_string(),
-                at_rfc3339: crate::web::api::requests::cst(e.at),
+                at_display: at.format("%Y-%m-%d %H:%M").to_string(),
+                at: crate::web::api::requests::cst(e.at),
                 action: e.action,
                 status: e.to_status,
                 unit: unit_name(e.to_unit_id),
@@ -241,11 +241,11 @@ fn ratings() -> Vec<&'static str> {
 async fn status_page(
     State(state): State<AppState>,
     tr: Tr,
-    ClientKey(client): ClientKey,
+    client: ClientKey,
     Path(no): Path<String>,
     Query(q): Query<CodeQuery>,
 ) -> Result<Response, PageError> {
-    match find(&state, &client, &no, &q.code).await {
+    match find(&state, &client.lookups(), &no, &q.code).await {
         Ok(r) => {
             let page = StatusPage {
                 ctx: PageCtx::anonymous(tr, "/", ""),
@@ -287,11 +287,11 @@ struct RatingForm {
 async fn rate(
     State(state): State<AppState>,
     tr: Tr,
-    ClientKey(client): ClientKey,
+    client: ClientKey,
     Path(no): Path<String>,
     Form(form): Form<RatingForm>,
 ) -> Result<Response, PageError> {
-    let r = match find(&state, &client, &no, &form.code).await {
+    let r = match find(&state, &client.lookups(), &no, &form.code).await {
         Ok(r) => r,
         Err(e) => return lookup_failed(e, tr, &no, &form.code),
     };

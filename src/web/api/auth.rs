@@ -27,14 +27,14 @@ struct Credentials {
 
 async fn token(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: ClientKey,
     ApiJson(c): ApiJson<Credentials>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !state.failures().allowed(&client) {
+    if !state.failures().allowed(&client.logins()) {
         return Err(ApiError::TooManyRequests);
     }
     let Some(user) = users::authenticate(state.db(), &c.username, &c.password).await? else {
-        state.failures().fail(&client);
+        state.failures().fail(&client.logins());
         return Err(ApiError::Unauthorized);
     };
     let ttl = chrono::Duration::days(API_TOKEN_DAYS);

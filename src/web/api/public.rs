@@ -38,11 +38,11 @@ struct CodeQuery {
 
 async fn show(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: ClientKey,
     Path(no): Path<String>,
     Query(q): Query<CodeQuery>,
 ) -> Result<Json<PublicView>, ApiError> {
-    let r = public::find(&state, &client, &no, &q.code).await?;
+    let r = public::find(&state, &client.lookups(), &no, &q.code).await?;
     Ok(Json(public::view(&state, &r).await?))
 }
 
@@ -56,11 +56,11 @@ struct RatingBody {
 
 async fn rate(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: ClientKey,
     Path(no): Path<String>,
     ApiJson(b): ApiJson<RatingBody>,
 ) -> Result<Json<PublicView>, ApiError> {
-    let r = public::find(&state, &client, &no, &b.code).await?;
+    let r = public::find(&state, &client.lookups(), &no, &b.code).await?;
     let rating = Rating::parse(&b.rating).ok_or_else(|| Validation::one("rating", "err.choice"))?;
     let tracking = TrackingNo::parse(&r.tracking_no).ok_or(ApiError::NotFound)?;
     let rated = match db::requests::rate(

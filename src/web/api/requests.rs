@@ -28,8 +28,7 @@ pub fn router() -> Router<AppState> {
 
 /// Time as RFC 3339 with the +08:00 offset.
 pub fn cst(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china_offset())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    crate::domain::calendar::china_rfc3339(t)
 }
 
 /// A request in a list (personal data masked).

@@ -1,7 +1,7 @@
 //! "My queue" (我的待办) by role, and the overdue list (超期督办).
 
 use super::{Lookup, PER_PAGE, Pager, RequestRow};
-use crate::db::requests::{self, Deadline, Filter};
+use crate::db::requests::{self, Filter};
 use crate::domain::lifecycle::{self, Action};
 use crate::domain::request::Status;
 use crate::domain::role::Role;
@@ -14,8 +14,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
 
-/// How many due-soon candidates the overdue page looks at.
-const DUE_SOON_SCAN: u64 = 200;
 
 /// `?tab=&page=`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -103,7 +101,7 @@ fn sections(staff: &Staff, lookup: &Lookup) -> Vec<Section> {
                     "deferred",
                     "req.queue.deferred",
                     Filter {
-                        status: Some(Status::Deferred),
+                        review_by: today,
                         ..mine
                     },
                 ),
@@ -144,7 +142,7 @@ fn sections(staff: &Staff, lookup: &Lookup) -> Vec<Section> {
                     "deferred",
                     "req.queue.deferred",
                     Filter {
-                        status: Some(Status::Deferred),
+                        review_by: today,
                         ..mine
                     },
                 ),
@@ -169,6 +167,7 @@ fn sections(staff: &Staff, lookup: &Lookup) -> Vec<Section> {
                     "status.done",
                     Filter {
                         status: Some(Status::Done),
+                        newest_first: true,
                         ..mine.clone()
                     },
                 ),
@@ -297,21 +296,12 @@ pub(super) async fn overdue(
     let pager = Pager::new(tr, "/overdue", page, total);
     let soon = Filter {
         scope: in_scope,
+        due_from: Some(lookup.today),
         due_by: Some(lookup.cal.due_on(lookup.today, 1)),
         ..Default::default()
     };
-    // The list cannot ask for "not yet overdue", so count by difference and
-    // pick the due-soon ones out of the first candidates.
-    let due_soon_total = requests::count(state.db(), &soon)
-        .await?
-        .saturating_sub(total);
-    let (candidates, _) = requests::list(state.db(), &soon, 1, DUE_SOON_SCAN).await?;
-    let due_soon = candidates
-        .iter()
-        .filter(|r| r.deadline(lookup.today, &lookup.cal) == Deadline::DueSoon)
-        .take(usize::try_from(PER_PAGE).unwrap_or(50))
-        .map(row)
-        .collect();
+    let (soon_items, due_soon_total) = requests::list(state.db(), &soon, 1, PER_PAGE).await?;
+    let due_soon = soon_items.iter().map(row).collect();
     let next = if pager.page > 1 {
         format!("/overdue?page={}", pager.page)
     } else {
