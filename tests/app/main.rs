@@ -10,6 +10,7 @@ mod admin_pages;
 mod auth;
 mod cli;
 mod health;
+mod home;
 mod meetings;
 mod public_status;
 mod request_api;

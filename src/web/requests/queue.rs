@@ -14,7 +14,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
 
-
 /// `?tab=&page=`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]

@@ -57,8 +57,9 @@ impl SearchQuery {
     /// The list filter within `scope`, or the fields that do not parse.
     fn filter(&self, lookup: &Lookup, scope: Vec<i32>) -> Result<Filter, Validation> {
         let mut v = Validation::new();
+        let open = self.status.trim() == "open";
         let status = match self.status.trim() {
-            "" => None,
+            "" | "open" => None,
             s => Status::parse(s).or_else(|| {
                 v.add("status", "err.choice");
                 None
@@ -79,6 +80,7 @@ impl SearchQuery {
         Ok(Filter {
             scope: Some(scope),
             status,
+            open,
             village_id,
             handler_unit_id,
             category_ids,
@@ -158,7 +160,10 @@ pub(super) async fn index(
     let villages = super::units_of_kind(&lookup.units, area, UnitKind::Village);
     let mut handlers = super::units_of_kind(&lookup.units, area, UnitKind::Office);
     handlers.extend(villages.iter().copied());
-    let statuses: Vec<&'static str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    // "open" = received or in progress: what the board counts as 正在办理.
+    let statuses: Vec<&'static str> = std::iter::once("open")
+        .chain(Status::ALL.iter().map(|s| s.as_str()))
+        .collect();
     let page_no = form.page.trim().parse::<u64>().unwrap_or(1).max(1);
     let scope_ids = scope::subtree(&lookup.tree, &staff.user);
     let (rows, pager, errors, status) = match form.filter(&lookup, scope_ids) {
