@@ -142,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 role: Role::Admin.as_str().to_owned(),
                 unit_id: Some(unit_id),
                 active: None,
+                email: None,
             };
             match db::users::save(&conn, None, &input, None).await {
                 Ok(u) => println!("created administrator {} (id {})", u.username, u.id),
