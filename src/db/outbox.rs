@@ -288,11 +288,10 @@ pub async fn claim(
         let limit_value = values.remove(3);
         values.push(limit_value);
     }
-    let rows = outbox::Model::find_by_statement(Statement::from_sql_and_values(
-        backend, sql, values,
-    ))
-    .all(&tx)
-    .await?;
+    let rows =
+        outbox::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(&tx)
+            .await?;
     tx.commit().await?;
     let mut out: Vec<Claimed> = rows
         .into_iter()

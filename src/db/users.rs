@@ -141,7 +141,12 @@ pub async fn save(
         }
         _ => {}
     }
-    let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         None => None,
         Some(e) => match Email::parse(e) {
             Ok(e) => Some(e.raw().to_owned()),

@@ -80,7 +80,9 @@ pub enum ConfigError {
 impl SmtpTransport {
     /// A transport for `url`, sending as `from` (`周周会 <noreply@…>`).
     pub fn new(url: &str, from: &str) -> Result<Self, ConfigError> {
-        let from: Mailbox = from.parse().map_err(|e| ConfigError::From(format!("{e}")))?;
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| ConfigError::From(format!("{e}")))?;
         let inner = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| ConfigError::Url(e.to_string()))?
             .timeout(Some(Duration::from_secs(20)))

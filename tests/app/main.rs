@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod health;
 mod meetings;
+mod outbox;
 mod public_status;
 mod request_api;
 mod routing;
