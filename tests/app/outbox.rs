@@ -309,3 +309,33 @@ async fn a_unit_notice_goes_to_its_handlers_with_masked_personal_data() {
     );
     assert!(!text.contains("/s/"), "{text}");
 }
+
+#[tokio::test]
+async fn the_outbox_page_shows_masked_recipients_and_requeues_dead_messages() {
+    let app = TestApp::demo().await;
+    let smtp = SmtpServer::start().await;
+    let (_, id) = log_request(&app, Some("wang@example.cn")).await;
+    smtp.set_mode(SmtpMode::RejectRcpt(550));
+    worker::drain(&app.db, &channels(&smtp.url()), Utc::now())
+        .await
+        .unwrap();
+    app.login("handler").await;
+    assert_eq!(app.get("/admin/outbox").await.status, 403);
+    app.login("admin").await;
+    let page = app.get("/admin/outbox").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("w***@example.cn"), "{}", page.body);
+    assert!(!page.body.contains("wang@example.cn"));
+    assert!(page.body.contains("发送失败"));
+    let row = &db::outbox::for_request(&app.db, id).await.unwrap()[0];
+    let r = app
+        .submit(
+            "/admin/outbox",
+            &format!("/admin/outbox/{}/retry", row.id),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let row = &db::outbox::for_request(&app.db, id).await.unwrap()[0];
+    assert_eq!(row.status, status::QUEUED);
+}
