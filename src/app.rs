@@ -18,6 +18,12 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Database(#[from] db::ConnectError),
+    /// The mail settings are unusable.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::ConfigError),
+    /// Serving failed.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
     /// The listen address is taken or not ours.
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
@@ -35,6 +41,7 @@ impl Application {
         config: Config,
         db: sea_orm::DatabaseConnection,
     ) -> Result<Self, StartError> {
+        crate::db::outbox::set_mail_domain(crate::mail::domain_of(&config.mail_from));
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError::Listen(config.listen, e))?;
@@ -55,14 +62,26 @@ impl Application {
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
-    pub async fn run(self) -> std::io::Result<()> {
+    /// The outbox worker runs beside the server and stops with it.
+    pub async fn run(self) -> Result<(), StartError> {
+        let channels = crate::mail::channels(self.state.config())?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(crate::mail::worker::run(
+            self.state.db().clone(),
+            channels,
+            std::time::Duration::from_secs(5),
+            stopped,
+        ));
         let router = web::router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker).await;
+        served.map_err(StartError::Serve)
     }
 }
 

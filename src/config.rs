@@ -34,6 +34,10 @@ pub struct Config {
     pub supervision_phone: String,
     /// Requests carried over more meetings than this are flagged 督办.
     pub carry_limit: u32,
+    /// `ZZH_SMTP_URL` in lettre's form; `None`: email stays queued.
+    pub smtp_url: Option<String>,
+    /// `ZZH_MAIL_FROM`: sender of every email.
+    pub mail_from: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -42,6 +46,7 @@ impl std::fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
+            .field("smtp", &self.smtp_url.as_deref().map(redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +146,8 @@ impl Config {
             _ => LogFormat::Human,
         };
         Ok(Config {
+            smtp_url: env("ZZH_SMTP_URL"),
+            mail_from: env("ZZH_MAIL_FROM").unwrap_or_else(|| crate::mail::DEFAULT_FROM.to_owned()),
             carry_limit: env("ZZH_CARRY_LIMIT")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(3),

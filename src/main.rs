@@ -1,4 +1,4 @@
-//! The `zhouzhouhui` command: serve, migrate, create-admin, demo.
+//! The `zhouzhouhui` command: serve, migrate, create-admin, demo, check-tallies, outbox.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -69,6 +69,19 @@ enum Command {
     /// Re-derive every published meeting tally from the event history and
     /// compare; exits non-zero if any differs.
     CheckTallies,
+    /// The outbox of outgoing messages.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Send every message that is due now, then print the counts.
+    Drain,
+    /// Print how many messages are queued, sending, sent and dead.
+    Status,
 }
 
 #[tokio::main]
@@ -142,6 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 role: Role::Admin.as_str().to_owned(),
                 unit_id: Some(unit_id),
                 active: None,
+                email: None,
             };
             match db::users::save(&conn, None, &input, None).await {
                 Ok(u) => println!("created administrator {} (id {})", u.username, u.id),
@@ -164,6 +178,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             let conn = db::connect_and_migrate(&config.database_url, 1).await?;
             load_demo(&conn, false).await?;
+        }
+        Command::Outbox { command } => {
+            let conn = db::connect_and_migrate(&config.database_url, 2).await?;
+            if let OutboxCommand::Drain = command {
+                let channels = zhouzhouhui::mail::channels(&config)?;
+                if channels.email.is_none() {
+                    println!("ZZH_SMTP_URL is not set: email stays queued");
+                }
+                let r =
+                    zhouzhouhui::mail::worker::drain(&conn, &channels, chrono::Utc::now()).await?;
+                println!(
+                    "drained: {} sent, {} to retry, {} dead, {} taken over",
+                    r.sent, r.retried, r.dead, r.lost
+                );
+            }
+            let c = db::outbox::counts(&conn).await?;
+            println!(
+                "outbox: {} queued, {} sending, {} sent, {} dead",
+                c.queued, c.sending, c.sent, c.dead
+            );
         }
         Command::CheckTallies => {
             let conn = db::connect_and_migrate(&config.database_url, 1).await?;

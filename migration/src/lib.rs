@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_requests;
 mod m20261129_000003_meetings;
+mod m20261130_000004_outbox;
 
 /// Runs the project's migrations.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_requests::Migration),
             Box::new(m20261129_000003_meetings::Migration),
+            Box::new(m20261130_000004_outbox::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod categories;
 pub mod demo;
 pub mod entities;
 pub mod meetings;
+pub mod outbox;
 pub mod requests;
 pub mod rules;
 pub mod sessions;

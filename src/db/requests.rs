@@ -2,7 +2,7 @@
 //! performs every move (`transition`), ratings, and the lists staff search.
 
 use super::entities::{request, request_event};
-use super::{Error, Result, begin_write, calendar, categories, rules, units};
+use super::{Error, Result, begin_write, calendar, categories, outbox, rules, units};
 use crate::domain::Validation;
 use crate::domain::calendar::china_date;
 use crate::domain::intake::Intake;
@@ -11,6 +11,7 @@ use crate::domain::personal::{Email, PersonName, Phone};
 use crate::domain::request::{
     AccessCode, DeferReason, Rating, RequestType, Source, Status, TrackingNo, Urgency,
 };
+use crate::domain::role::Role;
 use crate::domain::routing::Route;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
@@ -421,6 +422,15 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
+    let mut messages = Vec::new();
+    messages.extend(outbox::to_requester(&tx, &inserted, outbox::kind::RECEIPT, None).await?);
+    let roles: &[Role] = if handler.is_some() {
+        &[Role::Handler]
+    } else {
+        &[Role::Dispatcher]
+    };
+    messages.extend(outbox::to_unit(&tx, &inserted, place, roles, "intake").await?);
+    outbox::enqueue(&tx, messages, now).await?;
     tx.commit().await?;
     Ok(Created {
         request: inserted.into(),
@@ -452,8 +462,8 @@ pub async fn events(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<Ev
 
 /// Performs one action on a request: the only code that changes `status`.
 /// In one write transaction it re-reads the request (locked on PostgreSQL),
-/// asks the lifecycle rules, writes the new state and the event row. (The
-/// outbox rows of later issues are written here too.) `actor_user_id` is
+/// asks the lifecycle rules, writes the new state, the event row and the
+/// outbox rows the move causes (see `messages_for`). `actor_user_id` is
 /// `None` when the system acts on the actor's behalf (automatic 督办).
 pub async fn transition(
     db: &DatabaseConnection,
@@ -509,7 +519,7 @@ pub async fn transition(
         am.needs_review = Set(false);
     }
     let updated = am.update(&tx).await?;
-    request_event::ActiveModel {
+    let event = request_event::ActiveModel {
         request_id: Set(updated.id),
         at: Set(now),
         actor_user_id: Set(actor_user_id),
@@ -534,8 +544,49 @@ pub async fn transition(
     }
     .insert(&tx)
     .await?;
+    let messages = messages_for(&tx, &updated, action, &d, event.id).await?;
+    outbox::enqueue(&tx, messages, now).await?;
     tx.commit().await?;
     Ok(updated.into())
+}
+
+/// The outbox rows a move causes: the answer or a reopening notice to the
+/// requester, and notices to the unit that receives or must watch it.
+async fn messages_for(
+    tx: &impl ConnectionTrait,
+    r: &request::Model,
+    action: Action,
+    d: &lifecycle::Decision,
+    event_id: i64,
+) -> Result<Vec<outbox::NewMessage>> {
+    let mut out = Vec::new();
+    let to_requester = match (action, d.to_status) {
+        (_, Status::Done) if d.feedback_owed => Some((outbox::kind::DONE, Some(event_id))),
+        (_, Status::Deferred) if d.feedback_owed => Some((outbox::kind::DEFERRED, Some(event_id))),
+        (Action::Reopen, _) => Some((outbox::kind::REOPENED, None)),
+        _ => None,
+    };
+    if let Some((kind, owed)) = to_requester {
+        out.extend(outbox::to_requester(tx, r, kind, owed).await?);
+    }
+    let handlers: &[Role] = &[Role::Handler];
+    let dispatchers: &[Role] = &[Role::Dispatcher];
+    let target = match action {
+        Action::Dispatch | Action::Reassign | Action::Delegate | Action::Escalate => d
+            .handler_unit_id
+            .map(|u| (u, handlers))
+            .or_else(|| d.queue_unit_id.map(|q| (q, dispatchers))),
+        Action::Return => d.queue_unit_id.map(|q| (q, dispatchers)),
+        Action::Supervise => d
+            .handler_unit_id
+            .map(|u| (u, [Role::Handler, Role::Dispatcher].as_slice()))
+            .or_else(|| d.queue_unit_id.map(|q| (q, dispatchers))),
+        _ => None,
+    };
+    if let Some((unit, roles)) = target {
+        out.extend(outbox::to_unit(tx, r, unit, roles, action.as_str()).await?);
+    }
+    Ok(out)
 }
 
 /// The `reason` of a `complete` event that was fixed on the spot, so that

@@ -2,6 +2,7 @@
 
 use super::entities::user;
 use super::{Error, Result, begin_write, unique_as_invalid, units};
+use crate::domain::personal::Email;
 use crate::domain::role::Role;
 use crate::domain::{Validation, error::required_text};
 use crate::password;
@@ -26,6 +27,8 @@ pub struct User {
     pub unit_id: i32,
     /// Disabled accounts cannot log in.
     pub active: bool,
+    /// Address for notices to the unit (optional).
+    pub email: Option<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -48,6 +51,7 @@ impl TryFrom<user::Model> for User {
             display_name: m.display_name,
             unit_id: m.unit_id,
             active: m.active,
+            email: m.email,
         })
     }
 }
@@ -89,6 +93,9 @@ pub struct UserInput {
     pub unit_id: Option<i32>,
     /// Active flag (edit only; forms send "on").
     pub active: Option<String>,
+    /// Address for notices to the unit; empty clears it.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Minimum password length.
@@ -134,6 +141,21 @@ pub async fn save(
         }
         _ => {}
     }
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        None => None,
+        Some(e) => match Email::parse(e) {
+            Ok(e) => Some(e.raw().to_owned()),
+            Err(key) => {
+                v.add("email", key);
+                None
+            }
+        },
+    };
     v.finish()?;
     let hash = if password_given {
         Some(
@@ -166,6 +188,7 @@ pub async fn save(
                 role: Set(role.as_str().to_owned()),
                 unit_id: Set(unit_id),
                 active: Set(true),
+                email: Set(email),
                 created_at: Set(Utc::now()),
                 ..Default::default()
             }
@@ -189,6 +212,7 @@ pub async fn save(
                 .active
                 .as_deref()
                 .is_some_and(|a| a == "on" || a == "true"));
+            am.email = Set(email);
             if let Some(h) = hash {
                 am.password_hash = Set(h);
             }

@@ -21,9 +21,13 @@ async fn healthz() -> Json<serde_json::Value> {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let backend = crate::db::backend_name(state.db());
     if crate::db::ping(state.db()).await {
+        let outbox = crate::db::outbox::counts(state.db())
+            .await
+            .map(|c| json!({"queued": c.queued, "sending": c.sending, "dead": c.dead}))
+            .unwrap_or(serde_json::Value::Null);
         (
             StatusCode::OK,
-            Json(json!({"status": "ready", "database": backend})),
+            Json(json!({"status": "ready", "database": backend, "outbox": outbox})),
         )
     } else {
         (

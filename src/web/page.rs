@@ -102,6 +102,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
     nav.push(item("/admin/calendar", "nav.calendar"));
     if role.can_administer() {
         nav.push(item("/admin/users", "nav.users"));
+        nav.push(item("/admin/outbox", "nav.outbox"));
     }
     nav
 }

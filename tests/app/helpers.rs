@@ -281,3 +281,194 @@ impl TestApp {
         db::units::all(&self.db).await.expect("units").len()
     }
 }
+
+/// What the test SMTP server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpMode {
+    /// 250 to everything.
+    Accept,
+    /// This code to RCPT TO (e.g. 451, 550).
+    RejectRcpt(u16),
+}
+
+/// One message the test SMTP server accepted.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub rcpt: Vec<String>,
+    pub data: String,
+}
+
+impl Received {
+    /// The decoded text of every part (base64 and quoted-printable undone).
+    pub fn text(&self) -> String {
+        use base64::Engine;
+        let mut out = String::new();
+        for part in self.data.split("\r\n--") {
+            let Some((head, body)) = part.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let head = head.to_ascii_lowercase();
+            if head.contains("content-transfer-encoding: base64") {
+                let joined: String = body
+                    .split_whitespace()
+                    .take_while(|l| !l.starts_with("--"))
+                    .collect();
+                if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(joined) {
+                    out.push_str(&String::from_utf8_lossy(&b));
+                }
+            } else if head.contains("content-transfer-encoding: quoted-printable") {
+                out.push_str(&decode_qp(body));
+            } else {
+                out.push_str(body);
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The Message-ID header.
+    pub fn message_id(&self) -> String {
+        self.data
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("message-id")
+                    .then(|| v.trim().to_owned())
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\r\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A minimal in-process SMTP server (EHLO/HELO, MAIL, RCPT, DATA, RSET, QUIT).
+pub struct SmtpServer {
+    pub addr: std::net::SocketAddr,
+    pub received: std::sync::Arc<Mutex<Vec<Received>>>,
+    pub mode: std::sync::Arc<Mutex<SmtpMode>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A local address where nothing listens (yet).
+pub async fn free_addr() -> std::net::SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    l.local_addr().expect("addr")
+}
+
+impl SmtpServer {
+    pub async fn start() -> SmtpServer {
+        SmtpServer::start_on(free_addr().await).await
+    }
+
+    pub async fn start_on(addr: std::net::SocketAddr) -> SmtpServer {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind smtp");
+        let received = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mode = std::sync::Arc::new(Mutex::new(SmtpMode::Accept));
+        let (r, m) = (received.clone(), mode.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (r, m) = (r.clone(), m.clone());
+                tokio::spawn(async move {
+                    let (rd, mut wr) = sock.into_split();
+                    let mut lines = BufReader::new(rd);
+                    let _ = wr.write_all(b"220 test ESMTP\r\n").await;
+                    let mut rcpt = Vec::new();
+                    loop {
+                        let mut line = String::new();
+                        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let up = line.to_ascii_uppercase();
+                        let reply: String = if up.starts_with("EHLO") || up.starts_with("HELO") {
+                            "250-test\r\n250 8BITMIME\r\n".into()
+                        } else if up.starts_with("MAIL FROM") {
+                            rcpt.clear();
+                            "250 OK\r\n".into()
+                        } else if up.starts_with("RCPT TO") {
+                            match *m.lock().expect("mode") {
+                                SmtpMode::RejectRcpt(code) => format!("{code} no\r\n"),
+                                SmtpMode::Accept => {
+                                    rcpt.push(line[8..].trim().to_owned());
+                                    "250 OK\r\n".into()
+                                }
+                            }
+                        } else if up.starts_with("DATA") {
+                            let _ = wr.write_all(b"354 go on\r\n").await;
+                            let mut data = String::new();
+                            loop {
+                                let mut l = String::new();
+                                if lines.read_line(&mut l).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if l == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(&l);
+                            }
+                            r.lock().expect("received").push(Received {
+                                rcpt: rcpt.clone(),
+                                data,
+                            });
+                            "250 queued\r\n".into()
+                        } else if up.starts_with("QUIT") {
+                            let _ = wr.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            "250 OK\r\n".into()
+                        };
+                        if wr.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        SmtpServer {
+            addr,
+            received,
+            mode,
+            task,
+        }
+    }
+
+    pub fn set_mode(&self, m: SmtpMode) {
+        *self.mode.lock().expect("mode") = m;
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.received.lock().expect("received").clone()
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -12,6 +12,7 @@ mod cli;
 mod health;
 mod home;
 mod meetings;
+mod outbox;
 mod public_status;
 mod request_api;
 mod request_pages;

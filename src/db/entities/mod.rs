@@ -7,6 +7,7 @@ pub mod meeting;
 pub mod meeting_decision;
 pub mod meeting_series;
 pub mod meeting_tally;
+pub mod outbox;
 pub mod request;
 pub mod request_event;
 pub mod routing_rule;

@@ -13,6 +13,7 @@ pub struct Model {
     pub role: String,
     pub unit_id: i32,
     pub active: bool,
+    pub email: Option<String>,
     pub created_at: ChronoDateTimeUtc,
 }
 

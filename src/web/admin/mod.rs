@@ -1,7 +1,8 @@
-//! Administration pages: units, categories, routing rules, calendar, accounts.
+//! Administration pages: units, categories, routing rules, calendar, accounts, outbox.
 
 pub mod calendar;
 pub mod categories;
+pub mod outbox;
 pub mod rules;
 pub mod units;
 pub mod users;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(rules::router())
         .merge(calendar::router())
         .merge(users::router())
+        .merge(outbox::router())
 }
 
 /// Field errors of a re-rendered form, already translated.

@@ -37,6 +37,8 @@ pub struct UserForm {
     #[serde(default)]
     unit_id: String,
     active: Option<String>,
+    #[serde(default)]
+    email: String,
 }
 
 impl UserForm {
@@ -51,6 +53,7 @@ impl UserForm {
             role: self.role.clone(),
             unit_id,
             active: self.active.clone(),
+            email: Some(self.email.clone()),
         })
     }
 
@@ -185,6 +188,7 @@ async fn edit_page(
         role: user.role.as_str().to_owned(),
         unit_id: user.unit_id.to_string(),
         active: user.active.then(|| "on".to_owned()),
+        email: user.email.clone().unwrap_or_default(),
     });
     Ok(UserEditPage {
         ctx: staff.ctx(),

@@ -333,6 +333,7 @@ struct NewUser {
     #[serde(default)]
     role: String,
     unit_id: Option<i32>,
+    email: Option<String>,
 }
 
 async fn create_user(
@@ -348,6 +349,7 @@ async fn create_user(
         role: n.role,
         unit_id: n.unit_id,
         active: None,
+        email: n.email,
     };
     let u = db::users::save(s.db(), None, &input, Some(staff.user.unit_id)).await?;
     tracing::info!(user_id = u.id, by = staff.user.id, "account created");
@@ -362,6 +364,8 @@ struct UserPatch {
     role: Option<String>,
     unit_id: Option<i32>,
     active: Option<bool>,
+    /// New address; `""` clears it, absent keeps it.
+    email: Option<String>,
 }
 
 async fn update_user(
@@ -391,6 +395,7 @@ async fn update_user(
         role,
         unit_id: Some(p.unit_id.unwrap_or(old.unit_id)),
         active: active.then(|| "true".to_owned()),
+        email: p.email.or(old.email),
     };
     Ok(Json(
         db::users::save(s.db(), Some(id), &input, Some(staff.user.unit_id)).await?,
