@@ -327,16 +327,7 @@ pub async fn create(
     let all_units = units::all(&tx).await?;
     let cats = categories::all(&tx).await?;
     let routed_by = rules::explain(&route, &all_units, &cats, &words.by_rule, &words.queued);
-    let (rule_id, limit) = match &route {
-        Route::Rule {
-            rule_id,
-            time_limit_days,
-            ..
-        } => (Some(*rule_id), *time_limit_days),
-        Route::Queue {
-            time_limit_days, ..
-        } => (None, *time_limit_days),
-    };
+    let (rule_id, limit) = (route.rule_id(), route.time_limit_days());
     let (handler, queue) = match &route {
         Route::Rule {
             handler_unit_id, ..

@@ -44,6 +44,26 @@ pub enum Route {
 }
 
 impl Route {
+    /// The matching rule, if any.
+    pub fn rule_id(&self) -> Option<i32> {
+        match self {
+            Route::Rule { rule_id, .. } => Some(*rule_id),
+            Route::Queue { .. } => None,
+        }
+    }
+
+    /// Working days allowed: the rule's, else the category's.
+    pub fn time_limit_days(&self) -> i32 {
+        match self {
+            Route::Rule {
+                time_limit_days, ..
+            }
+            | Route::Queue {
+                time_limit_days, ..
+            } => *time_limit_days,
+        }
+    }
+
     /// The unit that acts on the request next: the handler, or the township queue.
     pub fn target_unit(&self) -> Option<i32> {
         match self {

@@ -184,19 +184,11 @@ async fn page(
             match db::rules::resolve(state.db(), vid, cid).await {
                 Ok(route) => {
                     let (target, explanation) = explain(&route, &units, &cats, staff.tr);
-                    let (queued, limit) = match route {
-                        Route::Rule {
-                            time_limit_days, ..
-                        } => (false, time_limit_days),
-                        Route::Queue {
-                            time_limit_days, ..
-                        } => (true, time_limit_days),
-                    };
                     test_result = Some(TestResult {
                         target,
                         explanation,
-                        time_limit_days: limit,
-                        queued,
+                        time_limit_days: route.time_limit_days(),
+                        queued: route.rule_id().is_none(),
                     });
                 }
                 Err(db::Error::NotFound) => test_error = Some(staff.tr.t("err.rule.no_category")),

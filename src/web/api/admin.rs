@@ -6,7 +6,7 @@ use crate::db::{
     rules::RuleInput, units::Unit, units::UnitInput, users::User, users::UserInput,
 };
 use crate::domain::Validation;
-use crate::domain::routing::{Route, Rule};
+use crate::domain::routing::Rule;
 use crate::web::AppState;
 use crate::web::auth::ApiStaff;
 use crate::web::error::ApiError;
@@ -276,16 +276,7 @@ async fn resolve(
     let cats = db::categories::all(s.db()).await?;
     let (_, text) =
         crate::web::admin::rules::explain(&route, &units, &cats, crate::web::i18n::Tr::default());
-    let (rule_id, limit) = match &route {
-        Route::Rule {
-            rule_id,
-            time_limit_days,
-            ..
-        } => (Some(*rule_id), *time_limit_days),
-        Route::Queue {
-            time_limit_days, ..
-        } => (None, *time_limit_days),
-    };
+    let (rule_id, limit) = (route.rule_id(), route.time_limit_days());
     Ok(Json(Resolved {
         handler_unit_id: route.target_unit(),
         rule_id,
