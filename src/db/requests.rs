@@ -323,6 +323,14 @@ pub async fn create(
             replayed: true,
         });
     }
+    if let Some(meeting_id) = intake.meeting_id
+        && let Some(key) =
+            super::meetings::check_for_intake(&tx, meeting_id, intake.village_id).await?
+    {
+        // Checked inside the write transaction: a meeting cannot close between
+        // this check and the insert.
+        return Err(Validation::one("meeting_id", key).into());
+    }
     let route = rules::resolve(&tx, intake.village_id, intake.category_id).await?;
     let all_units = units::all(&tx).await?;
     let cats = categories::all(&tx).await?;

@@ -203,12 +203,6 @@ async fn create(
         |v| scope::may_log_for(&tree, &staff.user, v),
         |c| cats.iter().any(|x| x.id == c),
     )?;
-    if let Some(meeting_id) = intake.meeting_id
-        && let Some(k) =
-            db::meetings::check_for_intake(state.db(), meeting_id, intake.village_id).await?
-    {
-        return Err(Validation::one("meeting_id", k).into());
-    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
