@@ -159,6 +159,7 @@ impl Request {
             handler_unit_id: self.handler_unit_id,
             queue_unit_id: self.queue_unit_id,
             accepted: self.accepted,
+            supervised: self.supervised,
         }
     }
 
@@ -516,6 +517,21 @@ pub async fn transition(
     }
     if d.clears_review_flag {
         am.needs_review = Set(false);
+    }
+    // The current answer is the latest one; earlier ones stay in the events.
+    match action {
+        Action::Reopen => {
+            am.result = Set(None);
+            am.on_the_spot = Set(false);
+            am.rating = Set(None);
+            am.rating_comment = Set(None);
+        }
+        Action::Review => {
+            am.defer_reason = Set(None);
+            am.defer_explanation = Set(None);
+            am.review_on = Set(None);
+        }
+        _ => {}
     }
     let updated = am.update(&tx).await?;
     let event = request_event::ActiveModel {

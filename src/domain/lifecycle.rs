@@ -55,6 +55,8 @@ pub struct RequestState {
     pub queue_unit_id: Option<i32>,
     /// Whether the handling unit has signed for it (签收).
     pub accepted: bool,
+    /// Already flagged for supervision (督办).
+    pub supervised: bool,
 }
 
 /// Who acts.
@@ -188,7 +190,8 @@ fn legal_from(action: Action, req: &RequestState) -> bool {
         Action::Accept => open && req.handler_unit_id.is_some() && !req.accepted,
         Action::Return | Action::Escalate => open && req.handler_unit_id.is_some(),
         Action::Progress => true,
-        Action::Complete | Action::Defer | Action::Supervise => open,
+        Action::Complete | Action::Defer => open,
+        Action::Supervise => open && !req.supervised,
         Action::Review => req.status == Status::Deferred,
         Action::Reopen => req.status == Status::Done,
     }
@@ -437,6 +440,7 @@ mod tests {
             handler_unit_id: handler,
             queue_unit_id: if handler.is_none() { Some(2) } else { None },
             accepted,
+            supervised: false,
         }
     }
 
@@ -555,6 +559,13 @@ mod tests {
             (Dispatch, at(InProgress, Some(5), true)),
             (Reassign, at(Received, None, false)),
             (Supervise, at(Done, Some(5), true)),
+            (
+                Supervise,
+                RequestState {
+                    supervised: true,
+                    ..at(InProgress, Some(5), true)
+                },
+            ),
         ] {
             assert!(
                 matches!(run(action, &req, d), Err(LifecycleError::Illegal { .. })),

@@ -34,13 +34,11 @@ impl PersonName {
         &self.0
     }
 
-    /// The masked form: first character, then one `*` per remaining character
-    /// (at least one).
+    /// The masked form: the first character and one `*`, whatever the
+    /// length (张*), so that not even the name's length shows.
     pub fn masked(&self) -> String {
-        let mut chars = self.0.chars();
-        let first = chars.next().map(String::from).unwrap_or_default();
-        let rest = chars.count().max(1);
-        format!("{first}{}", "*".repeat(rest))
+        let first = self.0.chars().next().map(String::from).unwrap_or_default();
+        format!("{first}*")
     }
 }
 
@@ -205,8 +203,8 @@ mod tests {
         let cases = [
             ("张三", "张*"),
             ("张", "张*"),
-            ("欧阳娜娜", "欧***"),
-            ("Li Wei", "L*****"),
+            ("欧阳娜娜", "欧*"),
+            ("Li Wei", "L*"),
         ];
         for (name, masked) in cases {
             let n = PersonName::parse(name).unwrap();

@@ -303,7 +303,7 @@ mod tests {
         let p = Payload {
             tracking_no: "ZZH-2026-000001".into(),
             action: "dispatch".into(),
-            name: "王**".into(),
+            name: "王*".into(),
             ..Default::default()
         };
         let (s, t, _) = render(kind::UNIT_NOTICE, &p, "https://zzh.example").unwrap();

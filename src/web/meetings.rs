@@ -341,7 +341,10 @@ async fn rows(
                 over_limit: i.carried > limit,
                 supervised: r.supervised,
                 latest: i.latest,
-                review_on: r.review_on.map(|d| d.to_string()),
+                review_on: (r.status == crate::domain::request::Status::Deferred)
+                    .then_some(r.review_on)
+                    .flatten()
+                    .map(|d| d.to_string()),
                 decision: i.decision.as_ref().map(|d| d.decision.clone()),
                 decision_unit_id: i.decision.as_ref().and_then(|d| d.unit_id),
                 decision_unit: i

@@ -209,6 +209,9 @@ struct LookupQuery {
 }
 
 async fn lookup(Query(q): Query<LookupQuery>) -> Response {
+    if q.no.trim().is_empty() {
+        return Redirect::to("/").into_response();
+    }
     let no = TrackingNo::parse(&q.no)
         .map(|n| n.to_string())
         .unwrap_or_else(|| q.no.trim().to_owned());

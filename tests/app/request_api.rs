@@ -62,7 +62,7 @@ async fn a_cadre_logs_a_request_and_it_is_routed_by_the_rules() {
         .await
         .json();
     assert_eq!(list["total"], 1);
-    assert_eq!(list["items"][0]["requester_name"], "张**");
+    assert_eq!(list["items"][0]["requester_name"], "张*");
     assert_eq!(list["items"][0]["phone"], "138****5678");
     assert!(!list.to_string().contains("13812345678"));
 }
