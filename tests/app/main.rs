@@ -17,3 +17,4 @@ mod public_status;
 mod request_api;
 mod request_pages;
 mod routing;
+mod sms;

@@ -222,6 +222,7 @@ async fn create(
         staff.user.id,
         key.as_deref(),
         &scope::route_words(),
+        state.config().reach(),
         Utc::now(),
     )
     .await?;
@@ -387,6 +388,7 @@ async fn act(
         scope::actor(&staff.user),
         action,
         &cmd,
+        state.config().reach(),
         Utc::now(),
     )
     .await?;
