@@ -54,6 +54,10 @@ pub mod kind {
     pub const REOPENED: &str = "reopened";
     /// A request arrived at, came back to, or was flagged for a unit.
     pub const UNIT_NOTICE: &str = "unit_notice";
+    /// A unit's open items due soon or overdue, daily to its staff.
+    pub const DAILY_DIGEST: &str = "daily_digest";
+    /// Open overdue items in a supervisor's scope, weekly.
+    pub const WEEKLY_OVERDUE: &str = "weekly_overdue";
 }
 
 static MAIL_DOMAIN: OnceLock<String> = OnceLock::new();
@@ -94,8 +98,39 @@ pub struct Payload {
     pub text: String,
     /// Review date of a deferral, or the due date.
     pub date: Option<NaiveDate>,
-    /// Receiving unit's name (notices).
+    /// Receiving unit's name (notices), or the unit or scope of a digest.
     pub unit: String,
+    /// The items of a digest (masked personal data only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<DigestItem>,
+    /// How many items the digest stands for (it lists at most [`DIGEST_LIMIT`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Items listed in one digest at most; the total is always given.
+pub const DIGEST_LIMIT: u64 = 50;
+
+/// One request in a digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DigestItem {
+    /// `ZZH-2026-000438`.
+    pub tracking_no: String,
+    /// Village name.
+    pub village: String,
+    /// Category name.
+    pub category: String,
+    /// Masked requester name.
+    pub name: String,
+    /// Due date.
+    pub due_on: Option<NaiveDate>,
+    /// 已超期 N 天 / 今日到期 / 明日到期.
+    pub state: String,
 }
 
 /// A message to be written to the outbox.
@@ -242,6 +277,7 @@ pub async fn to_unit(
         text: String::new(),
         date: Some(r.due_on),
         unit: unit_name,
+        ..Default::default()
     };
     Ok(users
         .into_iter()

@@ -177,6 +177,7 @@ struct Vars<'a> {
     status_link: &'a str,
     staff_link: &'a str,
     action_label: &'a str,
+    public_url: &'a str,
 }
 
 macro_rules! email {
@@ -227,6 +228,18 @@ email!(
     "emails/reopened/subject.txt",
     "emails/reopened/body.txt",
     "emails/reopened/body.html"
+);
+email!(
+    daily_digest,
+    "emails/daily_digest/subject.txt",
+    "emails/daily_digest/body.txt",
+    "emails/daily_digest/body.html"
+);
+email!(
+    weekly_overdue,
+    "emails/weekly_overdue/subject.txt",
+    "emails/weekly_overdue/body.txt",
+    "emails/weekly_overdue/body.html"
 );
 email!(
     unit_notice,
@@ -287,6 +300,7 @@ pub fn render(
         status_link: &status_link,
         staff_link: &staff_link,
         action_label: action_label(&p.action),
+        public_url,
     };
     let v = &v;
     let r = |e: askama::Error| SendError::Permanent(format!("template: {e}"));
@@ -305,6 +319,8 @@ pub fn render(
         kind::DEFERRED => go!(deferred),
         kind::REOPENED => go!(reopened),
         kind::UNIT_NOTICE => go!(unit_notice),
+        kind::DAILY_DIGEST => go!(daily_digest),
+        kind::WEEKLY_OVERDUE => go!(weekly_overdue),
         other => return Err(SendError::Permanent(format!("unknown template {other}"))),
     };
     Ok((s.trim().to_owned(), t, h))

@@ -156,7 +156,8 @@ pub async fn drain<E: Transport>(
     Ok(total)
 }
 
-/// Drains the outbox every `every` until `shutdown` turns true.
+/// Writes the digests that are due, then drains the outbox, every `every`
+/// until `shutdown` turns true.
 pub async fn run<E: Transport>(
     db: DatabaseConnection,
     channels: Channels<E>,
@@ -166,6 +167,9 @@ pub async fn run<E: Transport>(
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if let Err(e) = db::digests::enqueue_digests(&db, Utc::now()).await {
+            tracing::warn!(error = %e, "digests round failed");
         }
         if let Err(e) = drain(&db, &channels, Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");

@@ -9,6 +9,7 @@ mod admin_api;
 mod admin_pages;
 mod auth;
 mod cli;
+mod digests;
 mod health;
 mod home;
 mod meetings;
