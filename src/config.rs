@@ -38,6 +38,11 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `ZZH_MAIL_FROM`: sender of every email.
     pub mail_from: String,
+    /// `ZZH_SMS_WEBHOOK_URL`: the SMS gateway adapter (`http://` on a
+    /// local or private address); `None`: no SMS is written.
+    pub sms_webhook_url: Option<String>,
+    /// `ZZH_SMS_SECRET`: the HMAC key signing every SMS webhook call.
+    pub sms_secret: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -47,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("smtp", &self.smtp_url.as_deref().map(redact_url))
+            .field("sms", &self.sms_webhook_url.as_deref().map(redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +101,9 @@ pub enum ConfigError {
     /// A public URL that isn't http(s).
     #[error("invalid public URL {0:?} (expected http://… or https://…)")]
     PublicUrl(String),
+    /// An SMS webhook that is not plain http, or has no secret.
+    #[error("invalid SMS webhook: {0}")]
+    Sms(&'static str),
 }
 
 impl Config {
@@ -145,7 +154,23 @@ impl Config {
             Some("json") => LogFormat::Json,
             _ => LogFormat::Human,
         };
+        let sms_webhook_url = env("ZZH_SMS_WEBHOOK_URL");
+        let sms_secret = env("ZZH_SMS_SECRET");
+        if let Some(url) = &sms_webhook_url {
+            if !url.starts_with("http://") {
+                return Err(ConfigError::Sms(
+                    "ZZH_SMS_WEBHOOK_URL must be http:// to a local or private adapter",
+                ));
+            }
+            if sms_secret.is_none() {
+                return Err(ConfigError::Sms(
+                    "ZZH_SMS_SECRET is required with a webhook",
+                ));
+            }
+        }
         Ok(Config {
+            sms_webhook_url,
+            sms_secret,
             smtp_url: env("ZZH_SMTP_URL"),
             mail_from: env("ZZH_MAIL_FROM").unwrap_or_else(|| crate::mail::DEFAULT_FROM.to_owned()),
             carry_limit: env("ZZH_CARRY_LIMIT")
@@ -160,6 +185,15 @@ impl Config {
             pool_size,
             log_format,
         })
+    }
+}
+
+impl Config {
+    /// The channels that can reach requesters besides email.
+    pub fn reach(&self) -> crate::db::outbox::Reach {
+        crate::db::outbox::Reach {
+            sms: self.sms_webhook_url.is_some() && self.sms_secret.is_some(),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_requests;
 mod m20261129_000003_meetings;
 mod m20261130_000004_outbox;
+mod m20261130_000005_digests;
 
 /// Runs the project's migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_requests::Migration),
             Box::new(m20261129_000003_meetings::Migration),
             Box::new(m20261130_000004_outbox::Migration),
+            Box::new(m20261130_000005_digests::Migration),
         ]
     }
 }

@@ -654,8 +654,16 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
                 } else {
                     dispatcher
                 };
-                let created =
-                    super::requests::create(db, &intake, logger.id, None, &words, at).await?;
+                let created = super::requests::create(
+                    db,
+                    &intake,
+                    logger.id,
+                    None,
+                    &words,
+                    super::outbox::Reach::default(),
+                    at,
+                )
+                .await?;
                 handling[i] = created.request.handler_unit_id;
                 numbers[i] = TrackingNo::parse(&created.request.tracking_no);
             }
@@ -676,7 +684,17 @@ pub async fn seed_requests(db: &DatabaseConnection) -> Result<usize> {
                     role: by.role,
                     unit_id: by.unit_id,
                 };
-                super::requests::transition(db, &no, Some(by.id), actor, action, &cmd, at).await?;
+                super::requests::transition(
+                    db,
+                    &no,
+                    Some(by.id),
+                    actor,
+                    action,
+                    &cmd,
+                    super::outbox::Reach::default(),
+                    at,
+                )
+                .await?;
             }
             Op::Close(id, at) => {
                 let input = super::meetings::CloseInput {

@@ -969,8 +969,17 @@ pub async fn close_and_flag(
                 note: Some(format!("连续 {} 次周周会未办结，自动督办", item.carried)),
                 ..Default::default()
             };
-            super::requests::transition(db, &no, None, system, Action::Supervise, &cmd, now)
-                .await?;
+            super::requests::transition(
+                db,
+                &no,
+                None,
+                system,
+                Action::Supervise,
+                &cmd,
+                super::outbox::Reach::default(),
+                now,
+            )
+            .await?;
             flagged.push(item.request.tracking_no.clone());
         }
     }

@@ -5,6 +5,7 @@ pub mod board;
 pub mod calendar;
 pub mod categories;
 pub mod demo;
+pub mod digests;
 pub mod entities;
 pub mod meetings;
 pub mod outbox;

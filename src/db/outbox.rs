@@ -3,7 +3,7 @@
 
 use super::entities::{category, feedback, outbox, request, unit, user};
 use super::{Error, Result, begin_write};
-use crate::domain::personal::{Email, PersonName};
+use crate::domain::personal::{Email, PersonName, Phone};
 use crate::domain::role::Role;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
@@ -19,6 +19,16 @@ use std::sync::OnceLock;
 pub const EMAIL: &str = "email";
 /// Channel that only writes a log line.
 pub const LOG: &str = "log";
+/// Channel of text messages through the signed SMS webhook.
+pub const SMS: &str = "sms";
+
+/// The channels that can reach a requester, from the configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// An SMS webhook is configured: requesters with a mobile phone and no
+    /// email get their messages by SMS.
+    pub sms: bool,
+}
 
 /// A stored message's delivery state.
 pub mod status {
@@ -44,6 +54,10 @@ pub mod kind {
     pub const REOPENED: &str = "reopened";
     /// A request arrived at, came back to, or was flagged for a unit.
     pub const UNIT_NOTICE: &str = "unit_notice";
+    /// A unit's open items due soon or overdue, daily to its staff.
+    pub const DAILY_DIGEST: &str = "daily_digest";
+    /// Open overdue items in a supervisor's scope, weekly.
+    pub const WEEKLY_OVERDUE: &str = "weekly_overdue";
 }
 
 static MAIL_DOMAIN: OnceLock<String> = OnceLock::new();
@@ -84,8 +98,39 @@ pub struct Payload {
     pub text: String,
     /// Review date of a deferral, or the due date.
     pub date: Option<NaiveDate>,
-    /// Receiving unit's name (notices).
+    /// Receiving unit's name (notices), or the unit or scope of a digest.
     pub unit: String,
+    /// The items of a digest (masked personal data only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<DigestItem>,
+    /// How many items the digest stands for (it lists at most [`DIGEST_LIMIT`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Items listed in one digest at most; the total is always given.
+pub const DIGEST_LIMIT: u64 = 50;
+
+/// One request in a digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DigestItem {
+    /// `ZZH-2026-000438`.
+    pub tracking_no: String,
+    /// Village name.
+    pub village: String,
+    /// Category name.
+    pub category: String,
+    /// Masked requester name.
+    pub name: String,
+    /// Due date.
+    pub due_on: Option<NaiveDate>,
+    /// 已超期 N 天 / 今日到期 / 明日到期.
+    pub state: String,
 }
 
 /// A message to be written to the outbox.
@@ -93,9 +138,9 @@ pub struct Payload {
 pub struct NewMessage {
     /// Template name (see [`kind`]).
     pub kind: &'static str,
-    /// `email` or `log`.
+    /// `email`, `sms` or `log`.
     pub channel: &'static str,
-    /// Address; `None` for `log`.
+    /// Address or mobile number; `None` for `log`.
     pub recipient: Option<String>,
     /// The request it is about.
     pub request_id: Option<i32>,
@@ -149,15 +194,27 @@ pub async fn names(tx: &impl ConnectionTrait, r: &request::Model) -> Result<(Str
     Ok((category, village))
 }
 
-/// The message of this kind to the requester, if they gave an email address.
+/// Whether a stored phone number can receive text messages (a mainland
+/// mobile number, stored as 11 digits).
+pub fn is_mobile(phone: &str) -> bool {
+    let b = phone.as_bytes();
+    b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit)
+}
+
+/// The message of this kind to the requester: by email when they gave an
+/// address, else by SMS to a mobile phone when `reach` allows it.
 pub async fn to_requester(
     tx: &impl ConnectionTrait,
     r: &request::Model,
     kind: &'static str,
     owed_event_id: Option<i64>,
+    reach: Reach,
 ) -> Result<Option<NewMessage>> {
-    let Some(email) = r.email.as_deref().filter(|e| !e.trim().is_empty()) else {
-        return Ok(None);
+    let email = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let (channel, recipient) = match email {
+        Some(e) => (EMAIL, e),
+        None if reach.sms && is_mobile(&r.phone) => (SMS, r.phone.as_str()),
+        None => return Ok(None),
     };
     let (category, village) = names(tx, r).await?;
     let (text, date) = match kind {
@@ -167,8 +224,8 @@ pub async fn to_requester(
     };
     Ok(Some(NewMessage {
         kind,
-        channel: EMAIL,
-        recipient: Some(email.to_owned()),
+        channel,
+        recipient: Some(recipient.to_owned()),
         request_id: Some(r.id),
         owed_event_id,
         payload: Payload {
@@ -220,6 +277,7 @@ pub async fn to_unit(
         text: String::new(),
         date: Some(r.due_on),
         unit: unit_name,
+        ..Default::default()
     };
     Ok(users
         .into_iter()
@@ -334,7 +392,7 @@ pub async fn mark_sent(
         feedback::ActiveModel {
             request_id: Set(request_id),
             owed_event_id: Set(owed),
-            channel: Set(EMAIL.into()),
+            channel: Set(row.channel.clone()),
             delivered: Set(true),
             by_user_id: Set(None),
             meeting_id: Set(None),
@@ -445,11 +503,12 @@ pub async fn latest(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Entry>>
         .map(|m| Entry {
             id: m.id,
             kind: m.kind,
+            recipient: match (m.recipient, m.channel.as_str()) {
+                (Some(r), SMS) => Phone::from_stored(r).masked(),
+                (Some(r), _) => Email::from_stored(r).masked(),
+                (None, _) => String::new(),
+            },
             channel: m.channel,
-            recipient: m
-                .recipient
-                .map(|r| Email::from_stored(r).masked())
-                .unwrap_or_default(),
             status: m.status,
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,

@@ -310,6 +310,7 @@ pub async fn create(
     logged_by: i32,
     idempotency_key: Option<&str>,
     words: &RouteWords,
+    reach: outbox::Reach,
     now: DateTime<Utc>,
 ) -> Result<Created> {
     let key = idempotency_key
@@ -423,7 +424,8 @@ pub async fn create(
     .insert(&tx)
     .await?;
     let mut messages = Vec::new();
-    messages.extend(outbox::to_requester(&tx, &inserted, outbox::kind::RECEIPT, None).await?);
+    messages
+        .extend(outbox::to_requester(&tx, &inserted, outbox::kind::RECEIPT, None, reach).await?);
     let roles: &[Role] = if handler.is_some() {
         &[Role::Handler]
     } else {
@@ -464,7 +466,9 @@ pub async fn events(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<Ev
 /// In one write transaction it re-reads the request (locked on PostgreSQL),
 /// asks the lifecycle rules, writes the new state, the event row and the
 /// outbox rows the move causes (see `messages_for`). `actor_user_id` is
-/// `None` when the system acts on the actor's behalf (automatic 督办).
+/// `None` when the system acts on the actor's behalf (automatic 督办);
+/// `reach` says whether an answer may go by SMS.
+#[allow(clippy::too_many_arguments)] // one call, one move: splitting it would hide the transaction
 pub async fn transition(
     db: &DatabaseConnection,
     no: &TrackingNo,
@@ -472,6 +476,7 @@ pub async fn transition(
     actor: Actor,
     action: Action,
     cmd: &Command,
+    reach: outbox::Reach,
     now: DateTime<Utc>,
 ) -> Result<Request> {
     let tx = begin_write(db).await?;
@@ -559,7 +564,7 @@ pub async fn transition(
     }
     .insert(&tx)
     .await?;
-    let messages = messages_for(&tx, &updated, action, &d, event.id).await?;
+    let messages = messages_for(&tx, &updated, action, &d, event.id, reach).await?;
     outbox::enqueue(&tx, messages, now).await?;
     tx.commit().await?;
     Ok(updated.into())
@@ -573,6 +578,7 @@ async fn messages_for(
     action: Action,
     d: &lifecycle::Decision,
     event_id: i64,
+    reach: outbox::Reach,
 ) -> Result<Vec<outbox::NewMessage>> {
     let mut out = Vec::new();
     let to_requester = match (action, d.to_status) {
@@ -582,7 +588,7 @@ async fn messages_for(
         _ => None,
     };
     if let Some((kind, owed)) = to_requester {
-        out.extend(outbox::to_requester(tx, r, kind, owed).await?);
+        out.extend(outbox::to_requester(tx, r, kind, owed, reach).await?);
     }
     let handlers: &[Role] = &[Role::Handler];
     let dispatchers: &[Role] = &[Role::Dispatcher];

@@ -1,6 +1,9 @@
 //! Outgoing messages: rendering from templates, the channels behind one `Transport` trait, and the outbox worker.
 
+pub mod sms;
 pub mod worker;
+
+pub use sms::SmsTransport;
 
 use crate::db::outbox::{Payload, kind};
 use askama::Template;
@@ -26,6 +29,8 @@ pub struct OutgoingMessage {
     pub text: String,
     /// HTML body.
     pub html: String,
+    /// Ordered template parameters (SMS).
+    pub params: Vec<String>,
 }
 
 /// Debug without the recipient or the bodies (they hold personal data).
@@ -75,6 +80,9 @@ pub enum ConfigError {
     /// `ZZH_MAIL_FROM` is not an address.
     #[error("invalid ZZH_MAIL_FROM: {0}")]
     From(String),
+    /// `ZZH_SMS_WEBHOOK_URL` cannot be used.
+    #[error("invalid ZZH_SMS_WEBHOOK_URL: {0}")]
+    Sms(String),
 }
 
 impl SmtpTransport {
@@ -140,7 +148,8 @@ pub fn domain_of(from: &str) -> &str {
 /// The default sender.
 pub const DEFAULT_FROM: &str = "周周会 <noreply@zhouzhouhui.local>";
 
-/// The channels of a configuration: SMTP when `ZZH_SMTP_URL` is set.
+/// The channels of a configuration: SMTP when `ZZH_SMTP_URL` is set, SMS
+/// when `ZZH_SMS_WEBHOOK_URL` and `ZZH_SMS_SECRET` are.
 pub fn channels(
     config: &crate::config::Config,
 ) -> Result<worker::Channels<SmtpTransport>, ConfigError> {
@@ -149,8 +158,13 @@ pub fn channels(
         Some(url) => Some(SmtpTransport::new(url, &config.mail_from)?),
         None => None,
     };
+    let sms = match (&config.sms_webhook_url, &config.sms_secret) {
+        (Some(url), Some(secret)) => Some(SmsTransport::new(url, secret)?),
+        _ => None,
+    };
     Ok(worker::Channels {
         email,
+        sms,
         log: LogTransport,
         public_url: config.public_url.clone(),
     })
@@ -163,6 +177,7 @@ struct Vars<'a> {
     status_link: &'a str,
     staff_link: &'a str,
     action_label: &'a str,
+    public_url: &'a str,
 }
 
 macro_rules! email {
@@ -215,6 +230,18 @@ email!(
     "emails/reopened/body.html"
 );
 email!(
+    daily_digest,
+    "emails/daily_digest/subject.txt",
+    "emails/daily_digest/body.txt",
+    "emails/daily_digest/body.html"
+);
+email!(
+    weekly_overdue,
+    "emails/weekly_overdue/subject.txt",
+    "emails/weekly_overdue/body.txt",
+    "emails/weekly_overdue/body.html"
+);
+email!(
     unit_notice,
     "emails/unit_notice/subject.txt",
     "emails/unit_notice/body.txt",
@@ -233,6 +260,24 @@ fn action_label(action: &str) -> &'static str {
         "supervise" => "已被督办",
         _ => "有新动态",
     }
+}
+
+/// The ordered SMS parameters of a message to the requester:
+/// tracking number, a short text (at most 40 characters) and the status link.
+pub fn sms_params(kind_name: &str, p: &Payload, public_url: &str) -> Vec<String> {
+    let short = match kind_name {
+        kind::RECEIPT => p.category.clone(),
+        _ => p.text.clone(),
+    };
+    let mut short: String = short.split_whitespace().collect::<Vec<_>>().join(" ");
+    if short.chars().count() > 40 {
+        short = short.chars().take(39).collect::<String>() + "…";
+    }
+    let link = match &p.access_code {
+        Some(code) => format!("{public_url}/s/{}?code={code}", p.tracking_no),
+        None => String::new(),
+    };
+    vec![p.tracking_no.clone(), short, link]
 }
 
 /// Renders subject, text and HTML of a message kind. Links use `public_url`;
@@ -255,6 +300,7 @@ pub fn render(
         status_link: &status_link,
         staff_link: &staff_link,
         action_label: action_label(&p.action),
+        public_url,
     };
     let v = &v;
     let r = |e: askama::Error| SendError::Permanent(format!("template: {e}"));
@@ -273,6 +319,8 @@ pub fn render(
         kind::DEFERRED => go!(deferred),
         kind::REOPENED => go!(reopened),
         kind::UNIT_NOTICE => go!(unit_notice),
+        kind::DAILY_DIGEST => go!(daily_digest),
+        kind::WEEKLY_OVERDUE => go!(weekly_overdue),
         other => return Err(SendError::Permanent(format!("unknown template {other}"))),
     };
     Ok((s.trim().to_owned(), t, h))

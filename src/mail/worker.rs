@@ -1,6 +1,8 @@
 //! The outbox worker: claims due messages, sends them outside any transaction, and finalizes each with a guarded update.
 
-use super::{LogTransport, OutgoingMessage, SendError, Transport, render};
+use super::{
+    LogTransport, OutgoingMessage, SendError, SmsTransport, Transport, render, sms_params,
+};
 use crate::db::{self, outbox};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -11,10 +13,12 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// Messages claimed per round.
 pub const BATCH: u64 = 20;
 
-/// The channels a worker can deliver to. Without email, email rows stay queued.
+/// The channels a worker can deliver to. Without email (or SMS), those rows stay queued.
 pub struct Channels<E> {
     /// SMTP, when `ZZH_SMTP_URL` is set.
     pub email: Option<E>,
+    /// The SMS webhook, when `ZZH_SMS_WEBHOOK_URL` is set.
+    pub sms: Option<SmsTransport>,
     /// The log channel (always there).
     pub log: LogTransport,
     /// Base of links in messages.
@@ -27,13 +31,17 @@ impl<E: Transport> Channels<E> {
         if self.email.is_some() {
             v.push(outbox::EMAIL);
         }
+        if self.sms.is_some() {
+            v.push(outbox::SMS);
+        }
         v
     }
 
     async fn send(&self, channel: &str, msg: &OutgoingMessage) -> Result<(), SendError> {
-        match (channel, &self.email) {
-            (outbox::LOG, _) => self.log.send(msg).await,
-            (outbox::EMAIL, Some(e)) => e.send(msg).await,
+        match (channel, &self.email, &self.sms) {
+            (outbox::LOG, _, _) => self.log.send(msg).await,
+            (outbox::EMAIL, Some(e), _) => e.send(msg).await,
+            (outbox::SMS, _, Some(s)) => s.send(msg).await,
             _ => Err(SendError::Transient(format!("no {channel} channel"))),
         }
     }
@@ -102,6 +110,7 @@ pub async fn drain_once<E: Transport>(
                     subject,
                     text,
                     html,
+                    params: sms_params(&row.kind, &c.payload, &channels.public_url),
                 };
                 channels.send(&row.channel, &msg).await
             }
@@ -147,7 +156,8 @@ pub async fn drain<E: Transport>(
     Ok(total)
 }
 
-/// Drains the outbox every `every` until `shutdown` turns true.
+/// Writes the digests that are due, then drains the outbox, every `every`
+/// until `shutdown` turns true.
 pub async fn run<E: Transport>(
     db: DatabaseConnection,
     channels: Channels<E>,
@@ -157,6 +167,9 @@ pub async fn run<E: Transport>(
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if let Err(e) = db::digests::enqueue_digests(&db, Utc::now()).await {
+            tracing::warn!(error = %e, "digests round failed");
         }
         if let Err(e) = drain(&db, &channels, Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");

@@ -64,9 +64,17 @@ impl Town {
         };
         let intake = Intake::parse(&raw, |_| None, |_| true).unwrap();
         let words = zhouzhouhui::web::scope::route_words();
-        let r = db::requests::create(&self.app.db, &intake, self.cadre, None, &words, when)
-            .await
-            .unwrap();
+        let r = db::requests::create(
+            &self.app.db,
+            &intake,
+            self.cadre,
+            None,
+            &words,
+            Default::default(),
+            when,
+        )
+        .await
+        .unwrap();
         TrackingNo::parse(&r.request.tracking_no).unwrap()
     }
 
@@ -84,9 +92,18 @@ impl Town {
             role: u.role,
             unit_id: u.unit_id,
         };
-        db::requests::transition(&self.app.db, no, Some(u.id), actor, action, &cmd, when)
-            .await
-            .unwrap();
+        db::requests::transition(
+            &self.app.db,
+            no,
+            Some(u.id),
+            actor,
+            action,
+            &cmd,
+            Default::default(),
+            when,
+        )
+        .await
+        .unwrap();
     }
 
     async fn close(&self, m: &db::meetings::Meeting, limit: u32) -> db::meetings::Closed {

@@ -11,6 +11,7 @@ use zhouzhouhui::mail::{LogTransport, SmtpTransport};
 fn channels(url: &str) -> Channels<SmtpTransport> {
     Channels {
         email: Some(SmtpTransport::new(url, zhouzhouhui::mail::DEFAULT_FROM).unwrap()),
+        sms: None,
         log: LogTransport,
         public_url: "http://zzh.test".into(),
     }
@@ -29,9 +30,17 @@ async fn log_request(app: &TestApp, email: Option<&str>) -> (TrackingNo, i32) {
     };
     let intake = Intake::parse(&raw, |_| None, |_| true).unwrap();
     let words = zhouzhouhui::web::scope::route_words();
-    let r = db::requests::create(&app.db, &intake, cadre.id, None, &words, Utc::now())
-        .await
-        .unwrap();
+    let r = db::requests::create(
+        &app.db,
+        &intake,
+        cadre.id,
+        None,
+        &words,
+        Default::default(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     (
         TrackingNo::parse(&r.request.tracking_no).unwrap(),
         r.request.id,
@@ -64,6 +73,7 @@ async fn complete(app: &TestApp, no: &TrackingNo) {
         actor,
         Action::Complete,
         &cmd,
+        Default::default(),
         Utc::now(),
     )
     .await
@@ -248,6 +258,7 @@ async fn without_smtp_email_stays_queued_and_readyz_counts_it() {
     complete(&app, &no).await;
     let ch: Channels<SmtpTransport> = Channels {
         email: None,
+        sms: None,
         log: LogTransport,
         public_url: "http://zzh.test".into(),
     };

@@ -2,6 +2,7 @@
 
 pub mod calendar_day;
 pub mod category;
+pub mod digest;
 pub mod feedback;
 pub mod meeting;
 pub mod meeting_decision;

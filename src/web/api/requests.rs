@@ -216,6 +216,7 @@ async fn create(
         staff.user.id,
         key.as_deref(),
         &scope::route_words(),
+        state.config().reach(),
         Utc::now(),
     )
     .await?;
@@ -381,6 +382,7 @@ async fn act(
         scope::actor(&staff.user),
         action,
         &cmd,
+        state.config().reach(),
         Utc::now(),
     )
     .await?;

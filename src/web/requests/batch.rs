@@ -376,6 +376,7 @@ pub(super) async fn create(
             staff.user.id,
             key.as_deref(),
             &words,
+            state.config().reach(),
             Utc::now(),
         )
         .await

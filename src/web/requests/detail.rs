@@ -463,6 +463,7 @@ pub(super) async fn transition(
             actor,
             action,
             &cmd,
+            state.config().reach(),
             Utc::now(),
         )
         .await

@@ -298,6 +298,7 @@ pub(super) async fn create(
                     staff.user.id,
                     key.as_deref(),
                     &scope::route_words(),
+                    state.config().reach(),
                     Utc::now(),
                 )
                 .await
