@@ -315,10 +315,12 @@ pub struct AgendaItem {
     pub request: Request,
     /// How many meetings it has been carried to (0 for new items).
     pub carried: u32,
-    /// The latest note on it (public note, else internal note, else result).
+    /// The latest resident-facing note on it.
     pub latest: Option<String>,
     /// Decision recorded at this meeting.
     pub decision: Option<Decision>,
+    /// The latest decision on it at an earlier meeting of the village.
+    pub previous_decision: Option<Decision>,
 }
 
 /// A decision taken on an agenda item.
@@ -440,27 +442,44 @@ pub async fn agenda(db: &impl ConnectionTrait, m: &Meeting) -> Result<Agenda> {
         .into_iter()
         .map(|x| x.held_on)
         .collect();
-    let decisions: HashMap<i32, Decision> = meeting_decision::Entity::find()
-        .filter(meeting_decision::Column::MeetingId.eq(m.id))
+    // Decisions of this and earlier meetings of the village, oldest first, so
+    // that the last one per request wins.
+    let earlier: HashMap<i32, NaiveDate> = meeting::Entity::find()
+        .filter(meeting::Column::VillageId.eq(m.village_id))
+        .filter(meeting::Column::HeldOn.lte(m.held_on))
         .all(db)
         .await?
         .into_iter()
-        .map(|d| {
-            (
-                d.request_id,
-                Decision {
-                    decision: d.decision,
-                    unit_id: d.unit_id,
-                    next_check_on: d.next_check_on,
-                },
-            )
-        })
+        .map(|x| (x.id, x.held_on))
         .collect();
+    let mut rows = meeting_decision::Entity::find()
+        .filter(meeting_decision::Column::MeetingId.is_in(earlier.keys().copied()))
+        .all(db)
+        .await?;
+    rows.sort_by_key(|d| (earlier.get(&d.meeting_id).copied(), d.id));
+    let mut decisions: HashMap<i32, Decision> = HashMap::new();
+    let mut previous: HashMap<i32, Decision> = HashMap::new();
+    for d in rows {
+        let target = if d.meeting_id == m.id {
+            &mut decisions
+        } else {
+            &mut previous
+        };
+        target.insert(
+            d.request_id,
+            Decision {
+                decision: d.decision,
+                unit_id: d.unit_id,
+                next_check_on: d.next_check_on,
+            },
+        );
+    }
     let item = |r: &Request, carried: u32| AgendaItem {
         request: r.clone(),
         carried,
         latest: latest_note(events.get(&r.id)),
         decision: decisions.get(&r.id).cloned(),
+        previous_decision: previous.get(&r.id).cloned(),
     };
     let received_day = |r: &Request| r.received_at.with_timezone(&china_offset()).date_naive();
     let mut agenda = Agenda {

@@ -57,6 +57,7 @@ struct IndexPage {
     boards: Vec<VillageOption>,
     form: NewMeetingForm,
     series: SeriesForm,
+    schedules: Vec<(String, db::meetings::Series)>,
     errors: FormErrors,
 }
 
@@ -141,8 +142,15 @@ async fn index_page(
             name: name(*u),
         })
         .collect();
+    let mut schedules = Vec::new();
+    for v in &villages {
+        if let Some(s) = db::meetings::series(state.db(), *v).await? {
+            schedules.push((name(*v), s));
+        }
+    }
     Ok(IndexPage {
         ctx: staff.ctx(),
+        schedules,
         meetings,
         villages: runnable,
         boards,
@@ -261,6 +269,7 @@ struct ItemRow {
     latest: Option<String>,
     review_on: Option<String>,
     decision: Option<String>,
+    previous_decision: Option<String>,
     decision_unit: Option<String>,
     decision_unit_id: Option<i32>,
     next_check_on: Option<String>,
@@ -346,6 +355,10 @@ async fn rows(
                     .flatten()
                     .map(|d| d.to_string()),
                 decision: i.decision.as_ref().map(|d| d.decision.clone()),
+                previous_decision: i.previous_decision.as_ref().map(|d| match d.next_check_on {
+                    Some(n) => format!("{}（{n}）", d.decision),
+                    None => d.decision.clone(),
+                }),
                 decision_unit_id: i.decision.as_ref().and_then(|d| d.unit_id),
                 decision_unit: i
                     .decision
@@ -611,6 +624,7 @@ async fn owed_page(state: &AppState, staff: &Staff) -> Result<OwedPage, PageErro
             carried: 0,
             latest: None,
             decision: None,
+            previous_decision: None,
         })
         .collect();
     Ok(OwedPage {

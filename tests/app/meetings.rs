@@ -204,6 +204,23 @@ async fn three_weeks_of_meetings_carry_open_items_and_publish_tallies_that_add_u
         matches!(again, Err(db::Error::Invalid(_))),
         "nothing owed twice"
     );
+    let r2_id = db::requests::get(&t.app.db, &r2).await.unwrap().id;
+    let decision = db::meetings::DecisionInput {
+        tracking_no: r2.to_string(),
+        decision: "城建办两周内修复".into(),
+        next_check_on: Some((w0 + Duration::days(14)).to_string()),
+        ..Default::default()
+    };
+    db::meetings::decide(
+        &t.app.db,
+        m2.id,
+        r2_id,
+        &decision,
+        t.cadre,
+        at(m2.held_on, 10),
+    )
+    .await
+    .unwrap();
     let r4 = t.log("路灯", Some(m2.id), at(m2.held_on, 10)).await;
     let c2 = t.close(&m2, 3).await;
     assert_eq!(
@@ -226,6 +243,15 @@ async fn three_weeks_of_meetings_carry_open_items_and_publish_tallies_that_add_u
     assert_eq!(
         nos(&a3.carried_over),
         vec![(r2.to_string(), 2), (r4.to_string(), 1)]
+    );
+    let carried_r2 = &a3.carried_over[0];
+    assert!(
+        carried_r2.decision.is_none(),
+        "nothing decided at this meeting yet"
+    );
+    assert_eq!(
+        carried_r2.previous_decision.as_ref().unwrap().decision,
+        "城建办两周内修复"
     );
     assert_eq!(nos(&a3.due_for_review), vec![(r3.to_string(), 0)]);
     let owed: Vec<String> = a3
@@ -570,6 +596,38 @@ async fn a_cadre_runs_a_meeting_through_the_pages_and_the_board_shows_no_persona
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page_url = r.location();
+    let r = app
+        .submit(
+            "/meetings",
+            "/meetings/series",
+            &[
+                ("village_id", &village),
+                ("cadence", "fortnightly"),
+                ("weekday", "5"),
+                ("place", "村委会议室"),
+                ("host", "李书记"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get("/meetings")
+            .await
+            .body
+            .contains("金星村：隔周 星期五 · 村委会议室")
+    );
+    let r = app
+        .submit(
+            "/meetings",
+            "/meetings/series",
+            &[
+                ("village_id", &village),
+                ("cadence", "daily"),
+                ("weekday", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let dup = app
         .submit(
             "/meetings",

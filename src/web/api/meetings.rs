@@ -47,6 +47,7 @@ struct ItemView {
     carried: u32,
     latest_progress: Option<String>,
     decision: Option<db::meetings::Decision>,
+    previous_decision: Option<db::meetings::Decision>,
 }
 
 impl From<AgendaItem> for ItemView {
@@ -66,6 +67,7 @@ impl From<AgendaItem> for ItemView {
             carried: i.carried,
             latest_progress: i.latest,
             decision: i.decision,
+            previous_decision: i.previous_decision,
         }
     }
 }
