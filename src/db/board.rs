@@ -104,7 +104,7 @@ pub async fn board(db: &impl ConnectionTrait, unit_id: i32) -> Result<Option<Boa
                 .is_some_and(|r| r.is_satisfied())
         })
         .count() as u64;
-    let owed = meetings::owed_in(db, &villages).await?.len();
+    let owed = meetings::owed_ids(db, &villages).await?.len();
     let answered = request::Entity::find()
         .filter(request::Column::VillageId.is_in(villages.iter().copied()))
         .filter(request::Column::Status.is_in([Status::Done.as_str(), Status::Deferred.as_str()]))

@@ -913,22 +913,83 @@ pub async fn report_back(
 
 /// Requests in these villages whose answer is still owed to the requester.
 pub async fn owed_in(db: &impl ConnectionTrait, village_ids: &[i32]) -> Result<Vec<Request>> {
-    let requests = village_requests(db, village_ids).await?;
-    let answered: Vec<Request> = requests
+    let ids = owed_ids(db, village_ids).await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            request::Entity::find()
+                .filter(request::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(request::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(Request::from),
+        );
+    }
+    Ok(out)
+}
+
+/// Ids of the requests in these villages whose latest answer is still owed,
+/// computed with two grouped queries (one row per answered request), not by
+/// loading events.
+pub async fn owed_ids(db: &impl ConnectionTrait, village_ids: &[i32]) -> Result<Vec<i32>> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let answered = Query::select()
+        .column(request::Column::Id)
+        .from(request::Entity)
+        .and_where(request::Column::VillageId.is_in(village_ids.iter().copied()))
+        .and_where(
+            request::Column::Status.is_in([Status::Done.as_str(), Status::Deferred.as_str()]),
+        )
+        .to_owned();
+    // The latest answer event (a move into done or deferred) per request.
+    let latest: Vec<(i32, Option<i64>)> = request_event::Entity::find()
+        .select_only()
+        .column(request_event::Column::RequestId)
+        .column_as(request_event::Column::Id.max(), "latest")
+        .filter(request_event::Column::RequestId.in_subquery(answered.clone()))
+        .filter(
+            request_event::Column::ToStatus
+                .is_in([Status::Done.as_str(), Status::Deferred.as_str()]),
+        )
+        .filter(
+            sea_orm::Condition::any()
+                .add(request_event::Column::FromStatus.is_null())
+                .add(
+                    Expr::col(request_event::Column::FromStatus)
+                        .ne(Expr::col(request_event::Column::ToStatus)),
+                ),
+        )
+        .group_by(request_event::Column::RequestId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let delivered: HashMap<i32, Option<i64>> = feedback::Entity::find()
+        .select_only()
+        .column(feedback::Column::RequestId)
+        .column_as(feedback::Column::OwedEventId.max(), "upto")
+        .filter(feedback::Column::RequestId.in_subquery(answered))
+        .filter(feedback::Column::Delivered.eq(true))
+        .group_by(feedback::Column::RequestId)
+        .into_tuple::<(i32, Option<i64>)>()
+        .all(db)
+        .await?
         .into_iter()
-        .filter(|r| matches!(r.status, Status::Done | Status::Deferred))
         .collect();
-    let ids: Vec<i32> = answered.iter().map(|r| r.id).collect();
-    let events = events_by_request(db, &ids, None).await?;
-    let delivered = delivered_upto(db, &ids).await?;
-    let owed_ids: Vec<i32> = owed(&answered, &events, &delivered)
+    let mut ids: Vec<i32> = latest
         .into_iter()
-        .map(|(id, _)| id)
+        .filter_map(|(id, answer)| {
+            let answer = answer?;
+            let told = delivered
+                .get(&id)
+                .copied()
+                .flatten()
+                .is_some_and(|d| d >= answer);
+            (!told).then_some(id)
+        })
         .collect();
-    Ok(answered
-        .into_iter()
-        .filter(|r| owed_ids.contains(&r.id))
-        .collect())
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// The latest closed meeting of each of these villages with its frozen tally.
