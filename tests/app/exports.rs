@@ -307,3 +307,56 @@ async fn handlers_cannot_import_and_nobody_exports_without_logging_in() {
     let (_, _, bytes) = app.get_bytes("/requests/import/template.csv").await;
     assert_eq!(csv_records(&bytes)[0][0], "村居");
 }
+
+#[test]
+fn the_command_line_exports_the_raw_ledger_and_checks_an_import() {
+    use std::process::Command;
+    let bin = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_zhouzhouhui"));
+        c.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+        c
+    };
+    let dir = std::env::temp_dir().join(format!("zzh-cli-ledger-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        let out = bin().current_dir(&dir).args(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    assert!(run(&["demo"]).0);
+    let (ok, text) = run(&["export", "--format", "csv", "--out", "ledger.csv"]);
+    assert!(ok, "{text}");
+    let records = csv_records(&std::fs::read(dir.join("ledger.csv")).unwrap());
+    assert_eq!(records[0], COLUMNS.to_vec());
+    assert!(text.contains(&format!("exported {} requests", records.len() - 1)));
+    // An operator tool: the data as logged.
+    assert!(records.iter().any(|r| r[5] == "13800001001"));
+    let (ok, text) = run(&["export", "--format", "xlsx", "--out", "ledger.xlsx"]);
+    assert!(ok, "{text}");
+    let (_, rows) = xlsx_rows(&std::fs::read(dir.join("ledger.xlsx")).unwrap());
+    assert_eq!(rows.len(), records.len());
+
+    let (ok, text) = run(&["import", "ledger.csv", "--as", "dispatcher", "--dry-run"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("check passed: {} requests", records.len() - 1)),
+        "{text}"
+    );
+    std::fs::write(
+        dir.join("bad.csv"),
+        "村居,诉求人,联系电话,诉求分类,诉求内容\n金星村,王小二,12345,路灯,路灯不亮\n",
+    )
+    .unwrap();
+    let (ok, text) = run(&["import", "bad.csv", "--as", "cadre"]);
+    assert!(!ok);
+    assert!(text.contains("第 2 行 联系电话："), "{text}");
+    let (ok, text) = run(&["import", "bad.csv", "--as", "handler"]);
+    assert!(!ok);
+    assert!(text.contains("只有村干部和派单员可以登记诉求"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
