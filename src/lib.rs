@@ -14,6 +14,8 @@ pub mod config;
 pub mod db;
 /// Pure rules of the practice: units, categories, routing, calendar, roles.
 pub mod domain;
+/// The ledger (台账) as CSV/XLSX files: exports and imports.
+pub mod ledger;
 /// Outgoing messages: templates, channels (SMTP, log) and the outbox worker.
 pub mod mail;
 /// Password hashing (argon2id).

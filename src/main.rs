@@ -1,4 +1,5 @@
-//! The `zhouzhouhui` command: serve, migrate, create-admin, demo, check-tallies, outbox.
+//! The `zhouzhouhui` command: serve, migrate, create-admin, demo, export,
+//! import, check-tallies, outbox.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -69,6 +70,32 @@ enum Command {
     /// Re-derive every published meeting tally from the event history and
     /// compare; exits non-zero if any differs.
     CheckTallies,
+    /// Export the ledger (台账) to a file. An operator tool: names and phone
+    /// numbers are written unmasked — keep the file safe.
+    Export {
+        /// File format.
+        #[arg(long, value_parser = ["csv", "xlsx"])]
+        format: String,
+        /// File to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Only requests in this unit's subtree (default: every request).
+        #[arg(long)]
+        unit_id: Option<i32>,
+    },
+    /// Import paper-logged requests from an XLSX or CSV file (UTF-8 or
+    /// GB18030), logged as a cadre's or dispatcher's account. A file with any
+    /// bad row imports nothing; importing the same file again adds nothing.
+    Import {
+        /// The XLSX or CSV file.
+        file: std::path::PathBuf,
+        /// Username of the cadre or dispatcher the requests are logged by.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// Only check the file and report every bad row; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The outbox of outgoing messages.
     Outbox {
         #[command(subcommand)]
@@ -198,6 +225,78 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "outbox: {} queued, {} sending, {} sent, {} dead",
                 c.queued, c.sending, c.sent, c.dead
             );
+        }
+        Command::Export {
+            format,
+            out,
+            unit_id,
+        } => {
+            let conn = db::connect_and_migrate(&config.database_url, 1).await?;
+            let scope = match unit_id {
+                Some(u) => Some(db::units::tree(&conn).await?.subtree(u)),
+                None => None,
+            };
+            let filter = db::requests::Filter {
+                scope,
+                ..Default::default()
+            };
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let rows = zhouzhouhui::ledger::export::to_file(
+                &conn,
+                filter,
+                zhouzhouhui::ledger::Privacy::Raw,
+                format == "xlsx",
+                file,
+            )
+            .await?;
+            println!("exported {rows} requests to {}", out.display());
+        }
+        Command::Import {
+            file,
+            as_user,
+            dry_run,
+        } => {
+            let conn = db::connect_and_migrate(&config.database_url, 1).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let user = db::users::list(&conn, None)
+                .await?
+                .into_iter()
+                .find(|u| u.username == as_user && u.active)
+                .with_context(|| format!("no active account {as_user}"))?;
+            let report = zhouzhouhui::ledger::import::run(
+                &conn,
+                &user,
+                &bytes,
+                dry_run,
+                &zhouzhouhui::web::scope::route_words(),
+                config.reach(),
+                chrono::Utc::now(),
+            )
+            .await?;
+            let c = &report.checked;
+            for e in &c.file_errors {
+                println!("{}", e.text("zh-CN"));
+            }
+            for e in &c.cell_errors {
+                println!("{}", e.text("zh-CN"));
+            }
+            if !c.is_clean() {
+                anyhow::bail!(
+                    "nothing imported: {} bad rows (没有导入任何诉求)",
+                    c.bad_rows().len()
+                );
+            }
+            if dry_run {
+                println!("check passed: {} requests, nothing written", c.ok.len());
+            } else {
+                println!(
+                    "imported {} requests ({} already imported from this file)",
+                    report.created.len(),
+                    report.replayed
+                );
+            }
         }
         Command::CheckTallies => {
             let conn = db::connect_and_migrate(&config.database_url, 1).await?;

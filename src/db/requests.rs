@@ -839,3 +839,24 @@ pub async fn count(db: &impl ConnectionTrait, f: &Filter) -> Result<u64> {
         .count(db)
         .await?)
 }
+
+/// Up to `limit` requests matching `f` with ids above `after_id`, oldest
+/// first: keyset pages for exports, which walk a whole ledger without
+/// loading it or re-counting it per page.
+pub async fn list_after(
+    db: &impl ConnectionTrait,
+    f: &Filter,
+    after_id: i32,
+    limit: u64,
+) -> Result<Vec<Request>> {
+    Ok(request::Entity::find()
+        .filter(condition(f))
+        .filter(request::Column::Id.gt(after_id))
+        .order_by_asc(request::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Request::from)
+        .collect())
+}

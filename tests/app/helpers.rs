@@ -173,6 +173,20 @@ impl TestApp {
         }
     }
 
+    /// A GET whose body is kept as bytes (downloads).
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut req = Request::get(path).body(Body::empty()).expect("request");
+        let cookies = self.cookie_header();
+        if !cookies.is_empty() {
+            req.headers_mut()
+                .insert(header::COOKIE, cookies.parse().expect("cookie header"));
+        }
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let (status, headers) = (res.status(), res.headers().clone());
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Request::get(path).body(Body::empty()).expect("request"))
             .await

@@ -10,6 +10,7 @@ mod admin_pages;
 mod auth;
 mod cli;
 mod digests;
+mod exports;
 mod health;
 mod home;
 mod meetings;

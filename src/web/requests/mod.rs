@@ -1,8 +1,11 @@
-//! Staff pages for requests: intake, batch entry, queue, search, detail, receipt.
+//! Staff pages for requests: intake, batch entry, queue, search, detail,
+//! receipt, exports and import.
 
 mod batch;
 mod detail;
+mod import;
 mod intake;
+mod ledger;
 mod queue;
 mod receipt;
 mod search;
@@ -29,6 +32,13 @@ pub fn router() -> Router<AppState> {
         .route("/requests/new", get(intake::new).post(intake::create))
         .route("/requests/batch", get(batch::new).post(batch::create))
         .route("/requests/batch/done", get(batch::done))
+        .route("/requests/export.csv", get(ledger::search_csv))
+        .route("/requests/export.xlsx", get(ledger::search_xlsx))
+        .route("/requests/ledger.csv", get(ledger::ledger_csv))
+        .route("/requests/ledger.xlsx", get(ledger::ledger_xlsx))
+        .route("/requests/import", get(import::new).post(import::create))
+        .route("/requests/import/template.csv", get(ledger::template_csv))
+        .route("/requests/import/template.xlsx", get(ledger::template_xlsx))
         .route("/requests/{no}", get(detail::show))
         .route("/requests/{no}/actions", post(detail::transition))
         .route("/requests/{no}/receipt", get(receipt::show))

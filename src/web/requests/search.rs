@@ -30,8 +30,8 @@ pub(super) struct SearchQuery {
     unit_id: String,
     category_id: String,
     overdue: String,
-    from: String,
-    to: String,
+    pub(super) from: String,
+    pub(super) to: String,
     page: String,
 }
 
@@ -55,7 +55,7 @@ fn opt_date(v: &mut Validation, field: &str, raw: &str) -> Option<NaiveDate> {
 
 impl SearchQuery {
     /// The list filter within `scope`, or the fields that do not parse.
-    fn filter(&self, lookup: &Lookup, scope: Vec<i32>) -> Result<Filter, Validation> {
+    pub(super) fn filter(&self, lookup: &Lookup, scope: Vec<i32>) -> Result<Filter, Validation> {
         let mut v = Validation::new();
         let open = self.status.trim() == "open";
         let status = match self.status.trim() {
@@ -143,6 +143,10 @@ struct SearchPage {
     pager: Pager,
     searched: bool,
     filtered: bool,
+    /// The filters as a query string (`?q=…` or empty), for the export links.
+    export_query: String,
+    /// Offer the import page (cadres and dispatchers).
+    can_import: bool,
 }
 
 /// `GET /requests?…`.
@@ -191,6 +195,12 @@ pub(super) async fn index(
         categories: category_opts(&lookup.cats, &form.category_id),
         searched: form.any(),
         filtered: form.filtered(),
+        export_query: form
+            .base()
+            .strip_prefix("/requests")
+            .unwrap_or_default()
+            .to_owned(),
+        can_import: scope::runs_any_meeting(&staff.user),
         rows,
         pager,
         errors,
