@@ -238,6 +238,10 @@ pub mod title {
     pub const SEARCH: &str = "诉求查询结果";
     /// The import template.
     pub const TEMPLATE: &str = "诉求导入模板";
+    /// A tab of the reader's queue.
+    pub const QUEUE: &str = "我的待办";
+    /// Overdue requests.
+    pub const OVERDUE: &str = "超期诉求";
 }
 
 #[cfg(test)]

@@ -334,3 +334,58 @@ mod tests {
         assert!(d.ends_with("_2026%E5%B9%B4%E7%AC%AC48%E5%91%A8.xlsx"));
     }
 }
+
+/// `GET /queue/export.{csv,xlsx}?tab=…`: one tab of the reader's queue.
+async fn queue_export(
+    state: AppState,
+    staff: Staff,
+    q: QueueTab,
+    format: Format,
+) -> Result<Response, PageError> {
+    let lookup = Lookup::load(&state).await?;
+    let filter = super::queue::tab_filter(&staff, &lookup, &q.tab).ok_or(PageError::NotFound)?;
+    let privacy = Privacy::for_role(staff.user.role);
+    export(state, filter, privacy, format, ledger::title::QUEUE, "queue").await
+}
+
+/// `?tab=` of a queue export.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct QueueTab {
+    tab: String,
+}
+
+/// `GET /queue/export.csv?tab=…`.
+pub(super) async fn queue_csv(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<QueueTab>,
+) -> Result<Response, PageError> {
+    queue_export(state, staff, q, Format::Csv).await
+}
+
+/// `GET /queue/export.xlsx?tab=…`.
+pub(super) async fn queue_xlsx(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<QueueTab>,
+) -> Result<Response, PageError> {
+    queue_export(state, staff, q, Format::Xlsx).await
+}
+
+async fn overdue_export(state: AppState, staff: Staff, format: Format) -> Result<Response, PageError> {
+    let lookup = Lookup::load(&state).await?;
+    let filter = super::queue::overdue_filter(&staff, &lookup)?;
+    let privacy = Privacy::for_role(staff.user.role);
+    export(state, filter, privacy, format, ledger::title::OVERDUE, "overdue").await
+}
+
+/// `GET /overdue/export.csv`.
+pub(super) async fn overdue_csv(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    overdue_export(state, staff, Format::Csv).await
+}
+
+/// `GET /overdue/export.xlsx`.
+pub(super) async fn overdue_xlsx(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    overdue_export(state, staff, Format::Xlsx).await
+}

@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{no}/receipt", get(receipt::show))
         .route("/queue", get(queue::index))
         .route("/overdue", get(queue::overdue))
+        .route("/queue/export.csv", get(ledger::queue_csv))
+        .route("/queue/export.xlsx", get(ledger::queue_xlsx))
+        .route("/overdue/export.csv", get(ledger::overdue_csv))
+        .route("/overdue/export.xlsx", get(ledger::overdue_xlsx))
 }
 
 /// Requests shown per page of a list.

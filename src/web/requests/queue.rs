@@ -49,6 +49,7 @@ struct QueuePage {
     intro: String,
     tabs: Vec<Tab>,
     title: String,
+    active_key: &'static str,
     rows: Vec<RequestRow>,
     pager: Pager,
 }
@@ -209,6 +210,25 @@ fn sections(staff: &Staff, lookup: &Lookup) -> Vec<Section> {
 }
 
 /// `GET /queue?tab=`.
+/// The filter of one queue tab (the first tab when `tab` is unknown).
+pub(super) fn tab_filter(staff: &Staff, lookup: &Lookup, tab: &str) -> Option<Filter> {
+    let all = sections(staff, lookup);
+    let i = all.iter().position(|s| s.key == tab.trim()).unwrap_or_default();
+    all.into_iter().nth(i).map(|s| s.filter)
+}
+
+/// The overdue list's filter, or 403 for cadres (who have no overdue page).
+pub(super) fn overdue_filter(staff: &Staff, lookup: &Lookup) -> Result<Filter, PageError> {
+    if staff.role() == Role::Cadre {
+        return Err(PageError::Forbidden);
+    }
+    Ok(Filter {
+        scope: Some(scope::subtree(&lookup.tree, &staff.user)),
+        overdue_on: Some(lookup.today),
+        ..Default::default()
+    })
+}
+
 pub(super) async fn index(
     State(state): State<AppState>,
     staff: Staff,
@@ -244,6 +264,7 @@ pub(super) async fn index(
         None => (Vec::new(), Pager::new(tr, "/queue", 1, 0), String::new()),
     };
     let page = QueuePage {
+        active_key: all.get(active).map(|s| s.key).unwrap_or_default(),
         ctx: staff.ctx(),
         intro: tr.tp("req.queue.intro.", staff.role().as_str()),
         tabs,
@@ -272,10 +293,8 @@ pub(super) async fn overdue(
     staff: Staff,
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, PageError> {
-    if staff.role() == Role::Cadre {
-        return Err(PageError::Forbidden);
-    }
     let lookup = Lookup::load(&state).await?;
+    let late = overdue_filter(&staff, &lookup)?;
     let tr = staff.tr;
     let actor = scope::actor(&staff.user);
     let in_scope = Some(scope::subtree(&lookup.tree, &staff.user));
@@ -284,11 +303,6 @@ pub(super) async fn overdue(
         row.can_supervise = !r.supervised
             && lifecycle::available(&r.state(), &actor, &lookup.tree).contains(&Action::Supervise);
         row
-    };
-    let late = Filter {
-        scope: in_scope.clone(),
-        overdue_on: Some(lookup.today),
-        ..Default::default()
     };
     let page = page_no(&q.page);
     let (items, total) = requests::list(state.db(), &late, page, PER_PAGE).await?;
