@@ -19,3 +19,4 @@ mod request_api;
 mod request_pages;
 mod routing;
 mod sms;
+mod stats;
