@@ -109,10 +109,9 @@ pub async fn counts(
         .column(request_event::Column::ToUnitId)
         .column(request_event::Column::At)
         .filter(request_event::Column::RequestId.in_subquery(ids_of(f)))
-        .filter(
-            request_event::Column::Action
-                .is_in(["intake", "dispatch", "reassign", "delegate", "accept"]),
-        )
+        .filter(request_event::Column::Action.is_in([
+            "intake", "dispatch", "reassign", "delegate", "accept", "complete", "defer",
+        ]))
         .order_by_asc(request_event::Column::RequestId)
         .order_by_asc(request_event::Column::Id)
         .into_tuple()
@@ -124,6 +123,7 @@ pub async fn counts(
             let unit_id = unit?;
             let kind = match action.as_str() {
                 "accept" => HandoffKind::Accepted,
+                "complete" | "defer" => HandoffKind::Closed,
                 // Intake into a dispatcher's queue is no dispatch.
                 "intake"
                     if !matches!(

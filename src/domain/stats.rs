@@ -29,11 +29,14 @@ pub enum HandoffKind {
     Sent,
     /// The unit signed for it.
     Accepted,
+    /// Done or deferred (e.g. fixed on the spot) without being accepted.
+    Closed,
 }
 
 /// Numerator and denominator of 响应率: `(accepted within one working day,
 /// dispatched)`. Events must be grouped by request and in order. A dispatch
-/// still within its day on `today` and not yet accepted is not counted.
+/// still within its day on `today` and not yet accepted is not counted, nor
+/// one closed within its day without an accept (nothing left to accept).
 pub fn response(events: &[Handoff], cal: &WorkCalendar, today: NaiveDate) -> (u64, u64) {
     let (mut in_time, mut sent) = (0, 0);
     let mut pending: Option<Handoff> = None;
@@ -58,6 +61,13 @@ pub fn response(events: &[Handoff], cal: &WorkCalendar, today: NaiveDate) -> (u6
                     if cal.working_days_between(p.on, e.on) <= 1 {
                         in_time += 1;
                     }
+                }
+            }
+            HandoffKind::Closed => {
+                if let Some(p) = pending.take()
+                    && cal.working_days_between(p.on, e.on) > 1
+                {
+                    sent += 1;
                 }
             }
         }
@@ -181,6 +191,21 @@ mod tests {
             ev(1, Accepted, 11, "2026-03-09"),
         ];
         assert_eq!(response(&other, &cal, d("2026-03-09")), (0, 0));
+    }
+
+    #[test]
+    fn closing_without_accepting_counts_only_once_the_day_is_over() {
+        use HandoffKind::*;
+        let cal = WorkCalendar::new([]);
+        let events = [
+            // Fixed on the spot the day it came in: no dispatch to answer.
+            ev(1, Sent, 10, "2026-03-09"),
+            ev(1, Closed, 10, "2026-03-09"),
+            // Closed three working days later, never accepted: a miss.
+            ev(2, Sent, 10, "2026-03-09"),
+            ev(2, Closed, 10, "2026-03-12"),
+        ];
+        assert_eq!(response(&events, &cal, d("2026-03-20")), (0, 1));
     }
 
     #[test]
