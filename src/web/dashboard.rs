@@ -298,7 +298,7 @@ fn ranking(
         .collect()
 }
 
-/// Chart area: 360 × 200, plot from x 40 to 350, y 20 to 170.
+/// Chart area: 360 × 200, plot from x 40 to 335 (room for the last label), y 20 to 170.
 fn chart(weeks: &[(NaiveDate, Tally)]) -> Chart {
     let max = weeks
         .iter()
@@ -307,7 +307,7 @@ fn chart(weeks: &[(NaiveDate, Tally)]) -> Chart {
         .unwrap_or(0)
         .max(1);
     let n = weeks.len().max(2) as u64 - 1;
-    let x = |i: usize| 40 + (i as u64 * 310 / n) as u32;
+    let x = |i: usize| 40 + (i as u64 * 295 / n) as u32;
     let y = |v: u64| 170 - (v * 150 / max) as u32;
     let line = |f: &dyn Fn(&Tally) -> u64| {
         weeks
@@ -456,4 +456,64 @@ async fn index(
         StatusCode::OK
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(received: u64, done: u64) -> Tally {
+        Tally {
+            received,
+            done,
+            in_progress: received - done,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_units_with_ten_items_are_ranked_best_first() {
+        let tallies = HashMap::from([(1, t(10, 5)), (2, t(20, 18)), (3, t(9, 9))]);
+        let done = HashMap::from([(1, (5, 5)), (2, (18, 9))]);
+        let all = Period {
+            from: None,
+            to: None,
+        };
+        let r = ranking(&tallies, &done, |id| format!("u{id}"), all);
+        let names: Vec<&str> = r.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["u2", "u1"]);
+        assert_eq!(
+            (r[0].completion.as_str(), r[0].on_time.as_str()),
+            ("90.0%", "50.0%")
+        );
+        // Fewer than ten done: no on-time rate.
+        assert_eq!(r[1].on_time, "—");
+        assert_eq!(r[0].received.href, "/requests?unit_id=2");
+    }
+
+    #[test]
+    fn the_trend_scales_to_the_busiest_week_and_stays_inside_the_chart() {
+        let monday = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let weeks: Vec<(NaiveDate, Tally)> = (0..12).map(|i| (monday, t(i * 2, i))).collect();
+        let c = chart(&weeks);
+        assert_eq!(c.max, 22);
+        assert!(c.received.starts_with("40,170 "));
+        assert!(c.received.ends_with(" 335,20"));
+        assert!(c.done.ends_with(" 335,95"));
+        assert_eq!(c.labels.len(), 6);
+        // An empty period still draws a flat line.
+        assert!(chart(&[(monday, t(0, 0)), (monday, t(0, 0))]).received == "40,170 335,170");
+    }
+
+    #[test]
+    fn period_links_carry_the_dates() {
+        let p = Period {
+            from: NaiveDate::from_ymd_opt(2026, 3, 1),
+            to: NaiveDate::from_ymd_opt(2026, 3, 31),
+        };
+        assert_eq!(
+            p.href(&[("status", "done".into())]),
+            "/requests?status=done&from=2026-03-01&to=2026-03-31"
+        );
+    }
 }

@@ -218,6 +218,17 @@ async fn the_api_answers_every_rate_by_its_definition() {
     )
     .await;
     assert_eq!(narrowed["received"], 14);
+
+    // The dashboard shows the same rates and ranks 城建办 (14 items, ≥ 10).
+    app.login("supervisor").await;
+    let dash = app.get("/dashboard?from=2026-03-01&to=2026-03-31").await;
+    assert_eq!(dash.status, StatusCode::OK);
+    for shown in ["85.7%", "83.3%", "76.9%", "91.7%", "12 / 14", "10 / 13"] {
+        assert!(dash.body.contains(shown), "{shown}");
+    }
+    let ranking = &dash.body[dash.body.find("承办单位排名").unwrap()..];
+    assert!(ranking.contains("<td>1</td><th scope=\"row\">城建办</th>"));
+    assert!(ranking.contains("<td>85.7%</td><td>83.3%</td>"));
 }
 
 #[tokio::test]
