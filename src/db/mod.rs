@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod requests;
 pub mod rules;
 pub mod sessions;
+pub mod stats;
 pub mod units;
 pub mod users;
 

@@ -728,11 +728,14 @@ pub struct Filter {
     pub needs_review: Option<bool>,
     /// Only open ones (received or in progress).
     pub open: bool,
+    /// Fixed on the spot (当场解决) or not.
+    pub on_the_spot: Option<bool>,
     /// Text in the content, address, tracking number or phone.
     pub text: Option<String>,
 }
 
-fn condition(f: &Filter) -> Condition {
+/// The `WHERE` of a filter (shared with the dashboard's counts).
+pub(super) fn condition(f: &Filter) -> Condition {
     let mut c = Condition::all();
     if let Some(scope) = &f.scope {
         c = c.add(
@@ -790,6 +793,9 @@ fn condition(f: &Filter) -> Condition {
     }
     if let Some(n) = f.needs_review {
         c = c.add(request::Column::NeedsReview.eq(n));
+    }
+    if let Some(s) = f.on_the_spot {
+        c = c.add(request::Column::OnTheSpot.eq(s));
     }
     if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let mut any = Condition::any()

@@ -10,6 +10,7 @@ pub mod personal;
 pub mod request;
 pub mod role;
 pub mod routing;
+pub mod stats;
 pub mod tally;
 pub mod unit;
 

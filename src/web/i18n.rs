@@ -11,6 +11,7 @@ const _: &str = include_str!("../locales/zh-CN.yml");
 const _: &str = include_str!("../locales/en.yml");
 const _: &str = include_str!("../locales/requests.yml");
 const _: &str = include_str!("../locales/exports.yml");
+const _: &str = include_str!("../locales/stats.yml");
 
 /// A supported UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod dashboard;
 pub mod error;
 pub mod form;
 pub mod health;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(auth::router())
         .merge(home::router())
+        .merge(dashboard::router())
         .merge(admin::router())
         .merge(requests::router())
         .merge(public::router())

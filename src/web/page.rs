@@ -94,6 +94,9 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
     if role != Role::Cadre {
         nav.push(item("/overdue", "nav.overdue"));
     }
+    if super::dashboard::may_view(role) {
+        nav.push(item("/dashboard", "stats.nav"));
+    }
     nav.push(item("/admin/units", "nav.units"));
     nav.push(item("/admin/categories", "nav.categories"));
     if role.can_read_routing() {

@@ -20,3 +20,4 @@ mod request_api;
 mod request_pages;
 mod routing;
 mod sms;
+mod stats;

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod meetings;
 pub mod public;
 pub mod requests;
+pub mod stats;
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(requests::router())
         .merge(meetings::router())
         .merge(public::router())
+        .merge(stats::router())
 }
 
 /// `Json` whose rejections answer in our error format.

@@ -30,6 +30,7 @@ pub(super) struct SearchQuery {
     unit_id: String,
     category_id: String,
     overdue: String,
+    spot: String,
     pub(super) from: String,
     pub(super) to: String,
     page: String,
@@ -85,6 +86,7 @@ impl SearchQuery {
             handler_unit_id,
             category_ids,
             overdue_on: (!self.overdue.trim().is_empty()).then_some(lookup.today),
+            on_the_spot: (!self.spot.trim().is_empty()).then_some(true),
             received_from: from.and_then(china_midnight),
             received_before: to.and_then(|d| d.succ_opt()).and_then(china_midnight),
             text: Some(self.q.trim().to_owned()).filter(|t| !t.is_empty()),
@@ -101,6 +103,7 @@ impl SearchQuery {
             ("unit_id", &self.unit_id),
             ("category_id", &self.category_id),
             ("overdue", &self.overdue),
+            ("spot", &self.spot),
             ("from", &self.from),
             ("to", &self.to),
         ]
@@ -241,5 +244,11 @@ mod tests {
             ..Default::default()
         };
         assert!(words_only.any() && !words_only.filtered());
+        let spot = SearchQuery {
+            status: "done".into(),
+            spot: "1".into(),
+            ..Default::default()
+        };
+        assert_eq!(spot.base(), "/requests?status=done&spot=1");
     }
 }
