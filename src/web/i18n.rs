@@ -10,6 +10,7 @@ use std::convert::Infallible;
 const _: &str = include_str!("../locales/zh-CN.yml");
 const _: &str = include_str!("../locales/en.yml");
 const _: &str = include_str!("../locales/requests.yml");
+const _: &str = include_str!("../locales/open311.yml");
 
 /// A supported UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

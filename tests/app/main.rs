@@ -13,6 +13,7 @@ mod digests;
 mod health;
 mod home;
 mod meetings;
+mod open311;
 mod outbox;
 mod public_status;
 mod request_api;
