@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 /// A category.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Category {
     /// Id.
     pub id: i32,

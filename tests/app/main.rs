@@ -14,6 +14,7 @@ mod health;
 mod home;
 mod meetings;
 mod open311;
+mod openapi;
 mod outbox;
 mod public_status;
 mod request_api;

@@ -32,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/calendar/{day}", delete(delete_day))
 }
 
+/// The units of your subtree.
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])),
+    responses((status = 200, body = List<Unit>), (status = 401, body = super::openapi::ErrorBody)))]
 async fn list_units(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -45,6 +48,9 @@ async fn list_units(
     Ok(Json(mine.into()))
 }
 
+/// One unit of your subtree.
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Unit), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn get_unit(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -109,6 +115,9 @@ async fn update_unit(
     ))
 }
 
+/// Every category, parents before children.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "categories", security(("bearer" = [])),
+    responses((status = 200, body = List<Category>), (status = 401, body = super::openapi::ErrorBody)))]
 async fn list_categories(
     State(s): State<AppState>,
     _staff: ApiStaff,
@@ -116,6 +125,9 @@ async fn list_categories(
     Ok(Json(db::categories::all(s.db()).await?.into()))
 }
 
+/// One category.
+#[utoipa::path(get, path = "/api/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Category), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn get_category(
     State(s): State<AppState>,
     _staff: ApiStaff,

@@ -36,6 +36,10 @@ struct CodeQuery {
     code: String,
 }
 
+/// The resident's view of a request (tracking number and access code).
+#[utoipa::path(get, path = "/api/v1/public/requests/{tracking_no}", tag = "resident",
+    params(("tracking_no" = String, Path), ("code" = String, Query, description = "access code from the receipt slip")),
+    responses((status = 200, body = PublicView), (status = 404, body = super::openapi::ErrorBody), (status = 429, body = super::openapi::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     client: ClientKey,
