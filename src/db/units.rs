@@ -66,9 +66,10 @@ pub fn tree_of(units: &[Unit]) -> UnitTree {
 }
 
 /// Input for creating or editing a unit.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct UnitInput {
+    #[schema(required = true)]
     /// Name.
     pub name: String,
     /// Kind name (`county`, `township`, `village`, `office`).

@@ -165,6 +165,52 @@ async fn the_document_describes_what_the_server_really_sends() {
         &public.json(),
     );
 
+    // The administrator's side.
+    let admin = app.token("admin").await;
+    for path in ["/api/v1/routing-rules", "/api/v1/users", "/api/v1/calendar"] {
+        let r = app.api("GET", path, Some(&admin), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        check(path, "get", 200, &r.json());
+    }
+    let user = app.api("GET", "/api/v1/users/1", Some(&admin), None).await;
+    check("/api/v1/users/{id}", "get", 200, &user.json());
+    let resolved = app
+        .api(
+            "GET",
+            &format!("/api/v1/routing-rules/resolve?village_id={village}&category_id={cat}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK);
+    check(
+        "/api/v1/routing-rules/resolve",
+        "get",
+        200,
+        &resolved.json(),
+    );
+    let town = app.unit_id("马桥镇").await;
+    let unit = app
+        .api(
+            "POST",
+            "/api/v1/units",
+            Some(&admin),
+            Some(json!({"name": "新华村", "kind": "village", "parent_id": town})),
+        )
+        .await;
+    assert_eq!(unit.status, StatusCode::CREATED);
+    check("/api/v1/units", "post", 201, &unit.json());
+    let day = app
+        .api(
+            "POST",
+            "/api/v1/calendar",
+            Some(&admin),
+            Some(json!({"day": "2027-06-14", "kind": "holiday", "note": "端午节"})),
+        )
+        .await;
+    assert_eq!(day.status, StatusCode::CREATED);
+    check("/api/v1/calendar", "post", 201, &day.json());
+
     // Errors: not found, validation with details, an illegal move.
     let missing = app
         .api("GET", "/api/v1/units/9999", Some(&token), None)

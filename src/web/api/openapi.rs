@@ -71,7 +71,7 @@ impl Modify for Bearer {
 #[openapi(
     info(
         title = "周周会 API",
-        description = "The JSON API of 周周会 (docs/API.md). This document covers authentication, units, categories, requests and the resident's status view; the other endpoints of docs/API.md are not described here yet."
+        description = "The JSON API of 周周会 (docs/API.md). This document covers authentication, units, categories, routing rules, accounts, the calendar, requests and the resident's status view; the resident's rating, meetings and boards are not described here yet."
     ),
     paths(
         auth::token,
@@ -80,6 +80,21 @@ impl Modify for Bearer {
         admin::get_unit,
         admin::list_categories,
         admin::get_category,
+        admin::create_unit,
+        admin::update_unit,
+        admin::create_category,
+        admin::update_category,
+        admin::list_rules,
+        admin::create_rule,
+        admin::delete_rule,
+        admin::resolve,
+        admin::list_users,
+        admin::get_user,
+        admin::create_user,
+        admin::update_user,
+        admin::list_days,
+        admin::set_day,
+        admin::delete_day,
         requests::index,
         requests::create,
         requests::show,
