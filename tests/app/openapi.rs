@@ -165,6 +165,35 @@ async fn the_document_describes_what_the_server_really_sends() {
         &public.json(),
     );
 
+    let done = zhouzhouhui::db::requests::list(
+        &app.db,
+        &zhouzhouhui::db::requests::Filter {
+            status: Some(zhouzhouhui::domain::request::Status::Done),
+            ..Default::default()
+        },
+        1,
+        1,
+    )
+    .await
+    .unwrap()
+    .0
+    .remove(0);
+    let rated = app
+        .api(
+            "POST",
+            &format!("/api/v1/public/requests/{}/rating", done.tracking_no),
+            None,
+            Some(json!({"code": done.access_code.as_str(), "rating": "satisfied"})),
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::OK, "{}", rated.body);
+    check(
+        "/api/v1/public/requests/{tracking_no}/rating",
+        "post",
+        200,
+        &rated.json(),
+    );
+
     // The administrator's side.
     let admin = app.token("admin").await;
     for path in ["/api/v1/routing-rules", "/api/v1/users", "/api/v1/calendar"] {

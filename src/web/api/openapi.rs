@@ -71,7 +71,7 @@ impl Modify for Bearer {
 #[openapi(
     info(
         title = "周周会 API",
-        description = "The JSON API of 周周会 (docs/API.md). This document covers authentication, units, categories, routing rules, accounts, the calendar, requests and the resident's status view; the resident's rating, meetings and boards are not described here yet."
+        description = "The JSON API of 周周会 (docs/API.md). This document covers authentication, units, categories, routing rules, accounts, the calendar, requests and the resident's status and rating; meetings and boards are not described here yet."
     ),
     paths(
         auth::token,
@@ -100,6 +100,7 @@ impl Modify for Bearer {
         requests::show,
         requests::act,
         public::show,
+        public::rate,
     ),
     components(schemas(ErrorBody, ErrorInfo, FieldError, Unit, Category, User, List<Unit>, List<Category>)),
     modifiers(&Bearer)
