@@ -194,6 +194,40 @@ async fn the_document_describes_what_the_server_really_sends() {
         &rated.json(),
     );
 
+    // Meetings and boards.
+    let meetings = app.api("GET", "/api/v1/meetings", Some(&token), None).await;
+    assert_eq!(meetings.status, StatusCode::OK);
+    let meetings = meetings.json();
+    check("/api/v1/meetings", "get", 200, &meetings);
+    let closed = meetings["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["closed"] == true)
+        .unwrap()["id"]
+        .clone();
+    for (path, template) in [
+        (
+            format!("/api/v1/meetings/{closed}"),
+            "/api/v1/meetings/{id}",
+        ),
+        (
+            format!("/api/v1/meetings/{closed}/agenda"),
+            "/api/v1/meetings/{id}/agenda",
+        ),
+        (
+            format!("/api/v1/meetings/{closed}/tally-check"),
+            "/api/v1/meetings/{id}/tally-check",
+        ),
+    ] {
+        let r = app.api("GET", &path, Some(&token), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        check(template, "get", 200, &r.json());
+    }
+    let board = app.get(&format!("/api/v1/public/boards/{village}")).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    check("/api/v1/public/boards/{unit_id}", "get", 200, &board.json());
+
     // The administrator's side.
     let admin = app.token("admin").await;
     for path in ["/api/v1/routing-rules", "/api/v1/users", "/api/v1/calendar"] {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of `/api/v1`, generated from the handlers'
 //! annotations and served at `/api/v1/openapi.json`.
 
-use super::{List, admin, auth, public, requests};
+use super::{List, admin, auth, meetings, public, requests};
 use crate::db::{categories::Category, units::Unit, users::User};
 use crate::web::AppState;
 use axum::routing::get;
@@ -71,7 +71,7 @@ impl Modify for Bearer {
 #[openapi(
     info(
         title = "周周会 API",
-        description = "The JSON API of 周周会 (docs/API.md). This document covers authentication, units, categories, routing rules, accounts, the calendar, requests and the resident's status and rating; meetings and boards are not described here yet."
+        description = "The JSON API of 周周会 (docs/API.md). This document covers authentication, units, categories, routing rules, accounts, the calendar, requests, the resident's status and rating, meetings and the public boards: the whole of docs/API.md except /healthz and /readyz."
     ),
     paths(
         auth::token,
@@ -101,6 +101,16 @@ impl Modify for Bearer {
         requests::act,
         public::show,
         public::rate,
+        meetings::index,
+        meetings::create,
+        meetings::set_series,
+        meetings::show,
+        meetings::agenda,
+        meetings::decide,
+        meetings::report_back,
+        meetings::close,
+        meetings::check,
+        meetings::board,
     ),
     components(schemas(ErrorBody, ErrorInfo, FieldError, Unit, Category, User, List<Unit>, List<Category>)),
     modifiers(&Bearer)
