@@ -521,7 +521,8 @@ async fn requests(state: &AppState, format: Format, query: &str) -> Result<Respo
         .filter(|s| !s.trim().is_empty())
     {
         let mut out = Vec::new();
-        for no in ids.split(',').filter_map(TrackingNo::parse) {
+        let most = usize::try_from(MAX_REQUESTS).unwrap_or(usize::MAX);
+        for no in ids.split(',').filter_map(TrackingNo::parse).take(most) {
             match db::requests::get(state.db(), &no).await {
                 Ok(r) => out.push(ServiceRequest::new(&r, &names)),
                 Err(db::Error::NotFound) => {}
