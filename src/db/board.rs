@@ -17,7 +17,7 @@ pub const MIN_SAMPLE: u64 = 10;
 pub const MAX_ITEMS: u64 = 200;
 
 /// One line of the board. Nothing personal beyond the masked name.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct BoardItem {
     /// Tracking number.
     pub tracking_no: String,
@@ -26,6 +26,7 @@ pub struct BoardItem {
     /// Category label.
     pub category: String,
     /// Status.
+    #[schema(value_type = String, example = "done")]
     pub status: Status,
     /// Masked requester (张*).
     pub requester: String,
@@ -38,7 +39,7 @@ pub struct BoardItem {
 }
 
 /// A board.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Board {
     /// Unit id.
     pub unit_id: i32,

@@ -11,11 +11,12 @@ use sea_orm::{
 };
 
 /// One edited day.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct CalendarDay {
     /// The date.
     pub day: NaiveDate,
     /// Holiday or make-up workday.
+    #[schema(value_type = String, example = "holiday")]
     pub kind: DayKind,
     /// e.g. 国庆节.
     pub note: String,
@@ -46,9 +47,10 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<WorkCalendar> {
 }
 
 /// Input for one day, as posted.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct DayInput {
+    #[schema(required = true, example = "2027-06-14")]
     /// `YYYY-MM-DD`.
     pub day: String,
     /// `holiday` or `workday`.

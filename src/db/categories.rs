@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 /// A category.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Category {
     /// Id.
     pub id: i32,
@@ -68,9 +68,10 @@ pub async fn chain(db: &impl ConnectionTrait, id: i32) -> Result<Vec<Category>> 
 }
 
 /// Raw input for a category, as posted.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RawCategory {
+    #[schema(required = true)]
     /// Name.
     pub name: String,
     /// Parent id.

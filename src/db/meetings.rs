@@ -66,7 +66,7 @@ impl From<meeting::Model> for Meeting {
 }
 
 /// A village's meeting series.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Series {
     /// Village.
     pub village_id: i32,
@@ -81,9 +81,10 @@ pub struct Series {
 }
 
 /// Input for a new meeting.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MeetingInput {
+    #[schema(required = true)]
     /// Village.
     pub village_id: Option<i32>,
     /// `YYYY-MM-DD`.
@@ -222,9 +223,10 @@ pub async fn series(db: &impl ConnectionTrait, village_id: i32) -> Result<Option
 }
 
 /// Input for a series.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct SeriesInput {
+    #[schema(required = true)]
     /// Village.
     pub village_id: Option<i32>,
     /// `weekly` or `fortnightly`.
@@ -324,7 +326,7 @@ pub struct AgendaItem {
 }
 
 /// A decision taken on an agenda item.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Decision {
     /// Text.
     pub decision: String,
@@ -640,7 +642,7 @@ async fn watermarks(db: &impl ConnectionTrait) -> Result<(i64, i32)> {
 }
 
 /// What closing a meeting answers.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Closed {
     /// The village's cumulative tally as published.
     pub tally: Tally,
@@ -651,7 +653,7 @@ pub struct Closed {
 }
 
 /// Input for closing a meeting.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CloseInput {
     /// Minutes.
@@ -747,7 +749,7 @@ pub async fn close(
 }
 
 /// Stored and re-derived tallies of a closed meeting.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TallyCheck {
     /// Meeting.
     pub meeting_id: i32,
@@ -797,9 +799,10 @@ pub async fn closed_ids(db: &impl ConnectionTrait) -> Result<Vec<i32>> {
 }
 
 /// A decision on an agenda item, as posted.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct DecisionInput {
+    #[schema(required = true)]
     /// The request, by tracking number.
     pub tracking_no: String,
     /// What was decided.

@@ -36,7 +36,7 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Rule>> {
 }
 
 /// Input for a new rule.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct RuleInput {
     /// Category.
     pub category_id: Option<i32>,

@@ -11,13 +11,14 @@ use sea_orm::{
 };
 
 /// A unit as the rest of the app sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Unit {
     /// Id.
     pub id: i32,
     /// Name, e.g. 金星村.
     pub name: String,
     /// Kind.
+    #[schema(value_type = String, example = "village")]
     pub kind: UnitKind,
     /// Parent unit.
     pub parent_id: Option<i32>,
@@ -65,9 +66,10 @@ pub fn tree_of(units: &[Unit]) -> UnitTree {
 }
 
 /// Input for creating or editing a unit.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct UnitInput {
+    #[schema(required = true)]
     /// Name.
     pub name: String,
     /// Kind name (`county`, `township`, `village`, `office`).

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 /// An account, without its password hash.
-#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Id.
     pub id: i32,
@@ -22,6 +22,7 @@ pub struct User {
     /// Name shown to colleagues.
     pub display_name: String,
     /// Role.
+    #[schema(value_type = String, example = "cadre")]
     pub role: Role,
     /// The unit the account belongs to; it sees this unit's subtree.
     pub unit_id: i32,

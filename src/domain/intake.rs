@@ -9,25 +9,30 @@ use super::request::{RequestType, Source, Urgency};
 pub const CONTENT_CHARS: std::ops::RangeInclusive<usize> = 2..=2000;
 
 /// A new request as submitted (strings as typed; ids already parsed).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct IntakeRaw {
     /// 诉求人姓名.
+    #[schema(required = true)]
     pub requester_name: String,
     /// Phone as typed.
+    #[schema(required = true)]
     pub phone: String,
     /// Optional email.
     pub email: Option<String>,
     /// 村/组 address.
     pub address: Option<String>,
     /// Village.
+    #[schema(required = true)]
     pub village_id: Option<i32>,
     /// Category.
+    #[schema(required = true)]
     pub category_id: Option<i32>,
     /// 诉求类型 (default 求助).
     #[serde(rename = "type")]
     pub req_type: Option<String>,
     /// The request itself.
+    #[schema(required = true)]
     pub content: String,
     /// Source (default 周周会).
     pub source: Option<String>,

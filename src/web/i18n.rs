@@ -12,6 +12,7 @@ const _: &str = include_str!("../locales/en.yml");
 const _: &str = include_str!("../locales/requests.yml");
 const _: &str = include_str!("../locales/exports.yml");
 const _: &str = include_str!("../locales/stats.yml");
+const _: &str = include_str!("../locales/open311.yml");
 
 /// A supported UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

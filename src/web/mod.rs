@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod limiter;
 pub mod meetings;
 pub mod middleware;
+pub mod open311;
 pub mod page;
 pub mod public;
 pub mod qr;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public::router())
         .merge(meetings::router())
         .nest("/api/v1", api::router())
+        .merge(open311::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// One line of the resident's timeline: no staff names, no internal notes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicEvent {
     /// RFC 3339 time, +08:00.
     pub at: String,
@@ -47,11 +47,12 @@ pub struct PublicEvent {
 }
 
 /// What a resident sees of a request: masked, resident-facing only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicView {
     /// Tracking number.
     pub tracking_no: String,
     /// Status name.
+    #[schema(value_type = String, example = "in_progress")]
     pub status: Status,
     /// Category label.
     pub category: String,
@@ -76,6 +77,7 @@ pub struct PublicView {
     /// Review date, when deferred.
     pub review_on: Option<NaiveDate>,
     /// The resident's rating, if given.
+    #[schema(value_type = Option<String>)]
     pub rating: Option<Rating>,
     /// Whether the resident may rate now.
     pub can_rate: bool,

@@ -14,6 +14,8 @@ mod exports;
 mod health;
 mod home;
 mod meetings;
+mod open311;
+mod openapi;
 mod outbox;
 mod public_status;
 mod request_api;

@@ -263,7 +263,9 @@ async fn three_weeks_of_meetings_carry_open_items_and_publish_tallies_that_add_u
     // The grouped-query version agrees with the agenda's event walk.
     let r3_id = db::requests::get(&t.app.db, &r3).await.unwrap().id;
     assert_eq!(
-        db::meetings::owed_ids(&t.app.db, &[t.village]).await.unwrap(),
+        db::meetings::owed_ids(&t.app.db, &[t.village])
+            .await
+            .unwrap(),
         vec![r3_id]
     );
     // With a carry limit of 1, closing flags r2 (carried twice) but not r4.

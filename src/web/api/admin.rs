@@ -32,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/calendar/{day}", delete(delete_day))
 }
 
+/// The units of your subtree.
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])),
+    responses((status = 200, body = List<Unit>), (status = 401, body = super::openapi::ErrorBody)))]
 async fn list_units(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -45,6 +48,9 @@ async fn list_units(
     Ok(Json(mine.into()))
 }
 
+/// One unit of your subtree.
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Unit), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn get_unit(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -57,6 +63,9 @@ async fn get_unit(
     Ok(Json(db::units::get(s.db(), id).await?))
 }
 
+/// Creates a unit (admin).
+#[utoipa::path(post, path = "/api/v1/units", tag = "units", security(("bearer" = [])), request_body = UnitInput, 
+    responses((status = 201, body = Unit), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn create_unit(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -68,11 +77,12 @@ async fn create_unit(
 }
 
 /// A partial unit update.
-#[derive(Deserialize)]
-struct UnitPatch {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct UnitPatch {
     name: Option<String>,
     kind: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     parent_id: Option<Option<i32>>,
 }
 
@@ -87,6 +97,9 @@ mod double_option {
     }
 }
 
+/// Changes a unit (admin); omitted fields keep their value.
+#[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "units", security(("bearer" = [])), params(("id" = i32, Path)), request_body = UnitPatch, 
+    responses((status = 200, body = Unit), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn update_unit(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -109,6 +122,9 @@ async fn update_unit(
     ))
 }
 
+/// Every category, parents before children.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "categories", security(("bearer" = [])),
+    responses((status = 200, body = List<Category>), (status = 401, body = super::openapi::ErrorBody)))]
 async fn list_categories(
     State(s): State<AppState>,
     _staff: ApiStaff,
@@ -116,6 +132,9 @@ async fn list_categories(
     Ok(Json(db::categories::all(s.db()).await?.into()))
 }
 
+/// One category.
+#[utoipa::path(get, path = "/api/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Category), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn get_category(
     State(s): State<AppState>,
     _staff: ApiStaff,
@@ -124,6 +143,9 @@ async fn get_category(
     Ok(Json(db::categories::get(s.db(), id).await?))
 }
 
+/// Creates a category (admin).
+#[utoipa::path(post, path = "/api/v1/categories", tag = "categories", security(("bearer" = [])), request_body = RawCategory, 
+    responses((status = 201, body = Category), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn create_category(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -137,16 +159,21 @@ async fn create_category(
 }
 
 /// A partial category update.
-#[derive(Deserialize)]
-struct CategoryPatch {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct CategoryPatch {
     name: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i32>)]
     parent_id: Option<Option<i32>>,
     time_limit_days: Option<i64>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     bring_note: Option<Option<String>>,
 }
 
+/// Changes a category (admin); omitted fields keep their value.
+#[utoipa::path(patch, path = "/api/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = i32, Path)), request_body = CategoryPatch, 
+    responses((status = 200, body = Category), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn update_category(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -165,8 +192,8 @@ async fn update_category(
 }
 
 /// A rule as the API shows it.
-#[derive(Serialize)]
-struct RuleView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct RuleView {
     id: i32,
     category_id: i32,
     area_unit_id: i32,
@@ -194,6 +221,9 @@ fn require_routing_reader(staff: &ApiStaff) -> Result<(), ApiError> {
     }
 }
 
+/// The rules whose area lies in your subtree.
+#[utoipa::path(get, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])), 
+    responses((status = 200, body = List<RuleView>), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)))]
 async fn list_rules(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -212,6 +242,9 @@ async fn list_rules(
     Ok(Json(rules.into()))
 }
 
+/// Creates a rule (admin).
+#[utoipa::path(post, path = "/api/v1/routing-rules", tag = "routing", security(("bearer" = [])), request_body = RuleInput, 
+    responses((status = 201, body = RuleView), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn create_rule(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -222,6 +255,9 @@ async fn create_rule(
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
+/// Deletes a rule (admin).
+#[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", tag = "routing", security(("bearer" = [])), params(("id" = i32, Path)), 
+    responses((status = 204, description = "deleted"), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn delete_rule(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -232,15 +268,16 @@ async fn delete_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-struct ResolveQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ResolveQuery {
     village_id: i32,
     category_id: i32,
 }
 
 /// The answer of a route test.
-#[derive(Serialize)]
-struct Resolved {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Resolved {
     /// Unit the request goes to (the township for the dispatcher queue).
     handler_unit_id: Option<i32>,
     /// Matching rule, if any.
@@ -253,6 +290,9 @@ struct Resolved {
     routed_by: String,
 }
 
+/// Where a request from this village in this category would go.
+#[utoipa::path(get, path = "/api/v1/routing-rules/resolve", tag = "routing", security(("bearer" = [])), params(ResolveQuery), 
+    responses((status = 200, body = Resolved), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn resolve(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -286,6 +326,9 @@ async fn resolve(
     }))
 }
 
+/// The accounts of your subtree (admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", security(("bearer" = [])), 
+    responses((status = 200, body = List<User>), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)))]
 async fn list_users(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -296,6 +339,9 @@ async fn list_users(
     Ok(Json(db::users::list(s.db(), Some(&ids)).await?.into()))
 }
 
+/// One account (admin).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = i32, Path)), 
+    responses((status = 200, body = User), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn get_user(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -313,8 +359,8 @@ async fn get_user(
 }
 
 /// A new account as posted to the API.
-#[derive(Deserialize)]
-struct NewUser {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct NewUser {
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -327,6 +373,9 @@ struct NewUser {
     email: Option<String>,
 }
 
+/// Creates an account (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", security(("bearer" = [])), request_body = NewUser, 
+    responses((status = 201, body = User), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn create_user(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -348,8 +397,8 @@ async fn create_user(
 }
 
 /// A partial account update.
-#[derive(Deserialize)]
-struct UserPatch {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct UserPatch {
     password: Option<String>,
     display_name: Option<String>,
     role: Option<String>,
@@ -359,6 +408,9 @@ struct UserPatch {
     email: Option<String>,
 }
 
+/// Changes an account (admin); omitted fields keep their value.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = UserPatch, 
+    responses((status = 200, body = User), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn update_user(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -393,6 +445,9 @@ async fn update_user(
     ))
 }
 
+/// Every recorded day, in date order.
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", security(("bearer" = [])), 
+    responses((status = 200, body = List<CalendarDay>), (status = 401, body = super::openapi::ErrorBody)))]
 async fn list_days(
     State(s): State<AppState>,
     _staff: ApiStaff,
@@ -400,6 +455,9 @@ async fn list_days(
     Ok(Json(db::calendar::all(s.db()).await?.into()))
 }
 
+/// Records a day (admin), replacing an earlier entry.
+#[utoipa::path(post, path = "/api/v1/calendar", tag = "calendar", security(("bearer" = [])), request_body = DayInput, 
+    responses((status = 201, body = CalendarDay), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn set_day(
     State(s): State<AppState>,
     staff: ApiStaff,
@@ -412,6 +470,9 @@ async fn set_day(
     ))
 }
 
+/// Forgets a recorded day (admin).
+#[utoipa::path(delete, path = "/api/v1/calendar/{day}", tag = "calendar", security(("bearer" = [])), params(("day" = String, Path, example = "2027-06-14")), 
+    responses((status = 204, description = "deleted"), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn delete_day(
     State(s): State<AppState>,
     staff: ApiStaff,

@@ -32,9 +32,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// An agenda item as the API shows it (personal data masked).
-#[derive(Serialize)]
-struct ItemView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ItemView {
     tracking_no: String,
+    #[schema(example = "in_progress")]
     status: &'static str,
     category_id: i32,
     requester_name: String,
@@ -72,8 +73,8 @@ impl From<AgendaItem> for ItemView {
     }
 }
 
-#[derive(Serialize)]
-struct AgendaView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct AgendaView {
     meeting: MeetingView,
     new: Vec<ItemView>,
     carried_over: Vec<ItemView>,
@@ -84,8 +85,8 @@ struct AgendaView {
     owed: usize,
 }
 
-#[derive(Serialize)]
-struct MeetingView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct MeetingView {
     id: i32,
     village_id: i32,
     held_on: NaiveDate,
@@ -140,12 +141,16 @@ async fn visible(state: &AppState, staff: &ApiStaff, id: i32) -> Result<(Meeting
     Ok((m, runs))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct ListQuery {
     village_id: Option<i32>,
 }
 
+/// The meetings of villages in your subtree.
+#[utoipa::path(get, path = "/api/v1/meetings", tag = "meetings", security(("bearer" = [])), params(ListQuery), 
+    responses((status = 200, body = super::List<MeetingView>), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)))]
 async fn index(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -164,6 +169,9 @@ async fn index(
     Ok(Json(list.into()))
 }
 
+/// Schedules a meeting (cadre or dispatcher).
+#[utoipa::path(post, path = "/api/v1/meetings", tag = "meetings", security(("bearer" = [])), request_body = db::meetings::MeetingInput, 
+    responses((status = 201, body = MeetingView), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -184,6 +192,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
+/// Sets a village's meeting series (cadre or dispatcher).
+#[utoipa::path(post, path = "/api/v1/meeting-series", tag = "meetings", security(("bearer" = [])), request_body = db::meetings::SeriesInput, 
+    responses((status = 201, body = db::meetings::Series), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn set_series(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -203,6 +214,9 @@ async fn set_series(
     Ok((StatusCode::CREATED, Json(s)))
 }
 
+/// One meeting.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = i32, Path)), 
+    responses((status = 200, body = MeetingView), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -211,6 +225,9 @@ async fn show(
     Ok(Json(visible(&state, &staff, id).await?.0.into()))
 }
 
+/// The derived agenda of a meeting.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/agenda", tag = "meetings", security(("bearer" = [])), params(("id" = i32, Path)), 
+    responses((status = 200, body = AgendaView), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn agenda(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -236,6 +253,9 @@ async fn request_of_meeting(
     Ok(r)
 }
 
+/// Records the decision on an agenda item.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/decisions", tag = "meetings", security(("bearer" = [])), params(("id" = i32, Path)), request_body = db::meetings::DecisionInput, 
+    responses((status = 200, body = AgendaView), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn decide(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -252,13 +272,17 @@ async fn decide(
     Ok(Json(agenda_view(m, a)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
-struct ReportBackBody {
+pub(super) struct ReportBackBody {
+    #[schema(required = true)]
     tracking_no: String,
     note: Option<String>,
 }
 
+/// Records that the requester was told the answer in person.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/report-back", tag = "meetings", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ReportBackBody, 
+    responses((status = 200, body = AgendaView), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn report_back(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -283,6 +307,9 @@ async fn report_back(
     Ok(Json(agenda_view(m, a)))
 }
 
+/// Closes a meeting and publishes its tallies.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/close", tag = "meetings", security(("bearer" = [])), params(("id" = i32, Path)), request_body = db::meetings::CloseInput, 
+    responses((status = 200, body = db::meetings::Closed), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn close(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -310,6 +337,9 @@ async fn close(
     Ok(Json(closed))
 }
 
+/// Stored and re-derived tallies of a closed meeting.
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/tally-check", tag = "meetings", security(("bearer" = [])), params(("id" = i32, Path)), 
+    responses((status = 200, body = db::meetings::TallyCheck), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn check(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -319,6 +349,9 @@ async fn check(
     Ok(Json(db::meetings::check(state.db(), m.id).await?))
 }
 
+/// The public board (公示栏) of a village or township; no token.
+#[utoipa::path(get, path = "/api/v1/public/boards/{unit_id}", tag = "resident", params(("unit_id" = i32, Path)), 
+    responses((status = 200, body = db::board::Board), (status = 404, body = super::openapi::ErrorBody)))]
 async fn board(
     State(state): State<AppState>,
     Path(unit_id): Path<i32>,

@@ -9,6 +9,7 @@ use serde::Serialize;
 pub mod admin;
 pub mod auth;
 pub mod meetings;
+pub mod openapi;
 pub mod public;
 pub mod requests;
 pub mod stats;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(meetings::router())
         .merge(public::router())
         .merge(stats::router())
+        .merge(openapi::router())
 }
 
 /// `Json` whose rejections answer in our error format.
@@ -30,7 +32,7 @@ pub fn router() -> Router<AppState> {
 pub struct ApiJson<T>(pub T);
 
 /// A list answer: `{"items": [...], "total": N}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct List<T> {
     /// The items.
     pub items: Vec<T>,

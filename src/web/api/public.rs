@@ -36,6 +36,10 @@ struct CodeQuery {
     code: String,
 }
 
+/// The resident's view of a request (tracking number and access code).
+#[utoipa::path(get, path = "/api/v1/public/requests/{tracking_no}", tag = "resident",
+    params(("tracking_no" = String, Path), ("code" = String, Query, description = "access code from the receipt slip")),
+    responses((status = 200, body = PublicView), (status = 404, body = super::openapi::ErrorBody), (status = 429, body = super::openapi::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     client: ClientKey,
@@ -46,14 +50,20 @@ async fn show(
     Ok(Json(public::view(&state, &r).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
-struct RatingBody {
+pub(super) struct RatingBody {
+    #[schema(required = true)]
     code: String,
+    #[schema(required = true, example = "satisfied")]
     rating: String,
     comment: Option<String>,
 }
 
+/// The resident rates a done or deferred request.
+#[utoipa::path(post, path = "/api/v1/public/requests/{tracking_no}/rating", tag = "resident",
+    params(("tracking_no" = String, Path)), request_body = RatingBody,
+    responses((status = 200, body = PublicView), (status = 400, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody), (status = 429, body = super::openapi::ErrorBody)))]
 async fn rate(
     State(state): State<AppState>,
     client: ClientKey,

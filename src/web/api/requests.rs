@@ -32,10 +32,11 @@ pub fn cst(t: DateTime<Utc>) -> String {
 }
 
 /// A request in a list (personal data masked).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestSummary {
     id: i32,
     tracking_no: String,
+    #[schema(value_type = String, example = "received")]
     status: Status,
     village_id: i32,
     category_id: i32,
@@ -85,7 +86,7 @@ impl RequestSummary {
 }
 
 /// A request in full, for staff in scope (raw personal data included).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestDetail {
     #[serde(flatten)]
     summary: RequestSummary,
@@ -110,7 +111,7 @@ pub struct RequestDetail {
 }
 
 /// An event as the API shows it to staff.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventView {
     at: String,
     action: String,
@@ -174,11 +175,12 @@ async fn detail(state: &AppState, staff: &ApiStaff, r: Request) -> Result<Reques
 }
 
 /// What intake answers.
-#[derive(Serialize)]
-struct Created {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Created {
     id: i32,
     tracking_no: String,
     access_code: String,
+    #[schema(value_type = String, example = "received")]
     status: Status,
     handler_unit_id: Option<i32>,
     queue_unit_id: Option<i32>,
@@ -186,6 +188,10 @@ struct Created {
     routed_by: String,
 }
 
+/// Logs a new request (cadre or dispatcher).
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])), request_body = IntakeRaw,
+    params(("Idempotency-Key" = Option<String>, Header, description = "at most 64 characters; a replay answers 200 with the first request")),
+    responses((status = 201, body = Created), (status = 200, body = Created, description = "replay of an Idempotency-Key"), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -243,9 +249,10 @@ async fn create(
 }
 
 /// List query.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(super) struct ListQuery {
     status: Option<String>,
     unit_id: Option<i32>,
     village_id: Option<i32>,
@@ -259,8 +266,8 @@ struct ListQuery {
 }
 
 /// A page of requests.
-#[derive(Serialize)]
-struct Page {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Page {
     #[serde(flatten)]
     list: List<RequestSummary>,
     page: u64,
@@ -275,6 +282,9 @@ pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// The requests visible to you, one page at a time.
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Page), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn index(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -319,6 +329,9 @@ async fn index(
     }))
 }
 
+/// One request in full, with its history and your available actions.
+#[utoipa::path(get, path = "/api/v1/requests/{tracking_no}", tag = "requests", security(("bearer" = [])), params(("tracking_no" = String, Path)),
+    responses((status = 200, body = RequestDetail), (status = 401, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
 async fn show(
     State(state): State<AppState>,
     staff: ApiStaff,
@@ -329,9 +342,10 @@ async fn show(
 }
 
 /// An action as posted.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
-struct ActionBody {
+pub(super) struct ActionBody {
+    #[schema(required = true, example = "accept")]
     action: String,
     unit_id: Option<i32>,
     note: Option<String>,
@@ -343,6 +357,9 @@ struct ActionBody {
     review_on: Option<String>,
 }
 
+/// Takes an action on a request; answers the request in full.
+#[utoipa::path(post, path = "/api/v1/requests/{tracking_no}/actions", tag = "requests", security(("bearer" = [])), params(("tracking_no" = String, Path)), request_body = ActionBody,
+    responses((status = 200, body = RequestDetail), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
 async fn act(
     State(state): State<AppState>,
     staff: ApiStaff,

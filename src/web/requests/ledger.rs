@@ -345,7 +345,15 @@ async fn queue_export(
     let lookup = Lookup::load(&state).await?;
     let filter = super::queue::tab_filter(&staff, &lookup, &q.tab).ok_or(PageError::NotFound)?;
     let privacy = Privacy::for_role(staff.user.role);
-    export(state, filter, privacy, format, ledger::title::QUEUE, "queue").await
+    export(
+        state,
+        filter,
+        privacy,
+        format,
+        ledger::title::QUEUE,
+        "queue",
+    )
+    .await
 }
 
 /// `?tab=` of a queue export.
@@ -373,19 +381,37 @@ pub(super) async fn queue_xlsx(
     queue_export(state, staff, q, Format::Xlsx).await
 }
 
-async fn overdue_export(state: AppState, staff: Staff, format: Format) -> Result<Response, PageError> {
+async fn overdue_export(
+    state: AppState,
+    staff: Staff,
+    format: Format,
+) -> Result<Response, PageError> {
     let lookup = Lookup::load(&state).await?;
     let filter = super::queue::overdue_filter(&staff, &lookup)?;
     let privacy = Privacy::for_role(staff.user.role);
-    export(state, filter, privacy, format, ledger::title::OVERDUE, "overdue").await
+    export(
+        state,
+        filter,
+        privacy,
+        format,
+        ledger::title::OVERDUE,
+        "overdue",
+    )
+    .await
 }
 
 /// `GET /overdue/export.csv`.
-pub(super) async fn overdue_csv(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+pub(super) async fn overdue_csv(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Response, PageError> {
     overdue_export(state, staff, Format::Csv).await
 }
 
 /// `GET /overdue/export.xlsx`.
-pub(super) async fn overdue_xlsx(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+pub(super) async fn overdue_xlsx(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Response, PageError> {
     overdue_export(state, staff, Format::Xlsx).await
 }

@@ -213,7 +213,10 @@ fn sections(staff: &Staff, lookup: &Lookup) -> Vec<Section> {
 /// The filter of one queue tab (the first tab when `tab` is unknown).
 pub(super) fn tab_filter(staff: &Staff, lookup: &Lookup, tab: &str) -> Option<Filter> {
     let all = sections(staff, lookup);
-    let i = all.iter().position(|s| s.key == tab.trim()).unwrap_or_default();
+    let i = all
+        .iter()
+        .position(|s| s.key == tab.trim())
+        .unwrap_or_default();
     all.into_iter().nth(i).map(|s| s.filter)
 }
 
