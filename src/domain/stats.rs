@@ -77,7 +77,7 @@ pub fn response(events: &[Handoff], cal: &WorkCalendar, today: NaiveDate) -> (u6
 }
 
 /// The counts behind the five rates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Counts {
     /// Dispatches whose day to accept is over, or accepted.
     pub dispatched: u64,
@@ -100,7 +100,7 @@ pub struct Counts {
 }
 
 /// The five rates in percent; `None` under [`MIN_SAMPLE`] cases.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Rates {
     /// 响应率.
     pub response_rate: Option<f64>,

@@ -194,6 +194,12 @@ async fn the_document_describes_what_the_server_really_sends() {
         &rated.json(),
     );
 
+    // Statistics.
+    let dispatcher = app.token("dispatcher").await;
+    let stats = app.api("GET", "/api/v1/stats", Some(&dispatcher), None).await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
+    check("/api/v1/stats", "get", 200, &stats.json());
+
     // Meetings and boards.
     let meetings = app.api("GET", "/api/v1/meetings", Some(&token), None).await;
     assert_eq!(meetings.status, StatusCode::OK);

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of `/api/v1`, generated from the handlers'
 //! annotations and served at `/api/v1/openapi.json`.
 
-use super::{List, admin, auth, meetings, public, requests};
+use super::{List, admin, auth, meetings, public, requests, stats};
 use crate::db::{categories::Category, units::Unit, users::User};
 use crate::web::AppState;
 use axum::routing::get;
@@ -111,6 +111,7 @@ impl Modify for Bearer {
         meetings::close,
         meetings::check,
         meetings::board,
+        stats::show,
     ),
     components(schemas(ErrorBody, ErrorInfo, FieldError, Unit, Category, User, List<Unit>, List<Category>)),
     modifiers(&Bearer)

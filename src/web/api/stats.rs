@@ -20,16 +20,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?unit_id=&from=&to=`.
-#[derive(Debug, Deserialize)]
-struct StatsQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct StatsQuery {
     unit_id: Option<i32>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 }
 
 /// The answer.
-#[derive(Debug, Serialize)]
-struct Stats {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Stats {
     unit_id: i32,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
@@ -43,7 +43,10 @@ struct Stats {
     counts: Counts,
 }
 
-async fn show(
+/// Tallies and the five rates over the caller's scope (or a unit within it).
+#[utoipa::path(get, path = "/api/v1/stats", tag = "stats", security(("bearer" = [])), params(StatsQuery),
+    responses((status = 200, body = Stats), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
+pub(super) async fn show(
     State(state): State<AppState>,
     staff: ApiStaff,
     q: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
