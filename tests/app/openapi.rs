@@ -196,7 +196,9 @@ async fn the_document_describes_what_the_server_really_sends() {
 
     // Statistics.
     let dispatcher = app.token("dispatcher").await;
-    let stats = app.api("GET", "/api/v1/stats", Some(&dispatcher), None).await;
+    let stats = app
+        .api("GET", "/api/v1/stats", Some(&dispatcher), None)
+        .await;
     assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
     check("/api/v1/stats", "get", 200, &stats.json());
 
