@@ -728,6 +728,8 @@ pub struct Filter {
     pub needs_review: Option<bool>,
     /// Only open ones (received or in progress).
     pub open: bool,
+    /// Only these requests (an agenda, a board).
+    pub ids: Option<Vec<i32>>,
     /// Fixed on the spot (当场解决) or not.
     pub on_the_spot: Option<bool>,
     /// Text in the content, address, tracking number or phone.
@@ -747,6 +749,9 @@ pub(super) fn condition(f: &Filter) -> Condition {
     }
     if let Some(s) = f.status {
         c = c.add(request::Column::Status.eq(s.as_str()));
+    }
+    if let Some(ids) = &f.ids {
+        c = c.add(request::Column::Id.is_in(ids.iter().copied()));
     }
     if f.open || f.overdue_on.is_some() || f.due_by.is_some() || f.due_from.is_some() {
         c = c.add(

@@ -242,6 +242,10 @@ pub mod title {
     pub const QUEUE: &str = "我的待办";
     /// Overdue requests.
     pub const OVERDUE: &str = "超期诉求";
+    /// A meeting's agenda.
+    pub const AGENDA: &str = "周周会议程";
+    /// A public board.
+    pub const BOARD: &str = "公开栏";
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/meetings/{id}/close", post(close))
         .route("/report-back", get(owed).post(owed_done))
         .route("/board/{unit_id}", get(board))
+        .route("/meetings/{id}/agenda.{ext}", get(agenda_export))
+        .route("/board/{unit_id}/export.{ext}", get(board_export))
 }
 
 /// A village the user may hold meetings for.
@@ -689,4 +691,111 @@ async fn board(
         b,
     };
     Ok(Html(page.render()?))
+}
+
+/// `GET /meetings/{id}/agenda.{csv,xlsx}`: every request on the agenda.
+async fn agenda_export(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, ext)): Path<(i32, String)>,
+) -> Result<Response, PageError> {
+    use super::requests::ledger::{Format, export};
+    let format = Format::parse(&ext).ok_or(PageError::NotFound)?;
+    let (m, _, _) = load(&state, &staff, id).await?;
+    let a = db::meetings::agenda(state.db(), &m).await?;
+    let mut ids: Vec<i32> = a
+        .new
+        .iter()
+        .chain(&a.carried_over)
+        .chain(&a.due_for_review)
+        .chain(&a.report_back)
+        .map(|i| i.request.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let filter = db::requests::Filter {
+        ids: Some(ids),
+        newest_first: true,
+        ..Default::default()
+    };
+    let privacy = crate::ledger::Privacy::for_role(staff.user.role);
+    export(
+        state,
+        filter,
+        privacy,
+        format,
+        crate::ledger::title::AGENDA,
+        "agenda",
+    )
+    .await
+}
+
+/// Columns of a board download: what the board itself shows, nothing more.
+const BOARD_COLUMNS: [&str; 8] = [
+    "工单编号",
+    "村居",
+    "诉求分类",
+    "诉求人",
+    "诉求摘要",
+    "答复",
+    "状态",
+    "受理日期",
+];
+
+/// `GET /board/{unit_id}/export.{csv,xlsx}`: the board's items as published
+/// (masked names; summaries and answers only with the requester's consent).
+async fn board_export(
+    State(state): State<AppState>,
+    Path((unit_id, ext)): Path<(i32, String)>,
+) -> Result<Response, PageError> {
+    use super::requests::ledger::{Format, download};
+    use crate::ledger::export::{BOM, XlsxWriter, csv_rows};
+    let format = Format::parse(&ext).ok_or(PageError::NotFound)?;
+    let b = db::board::board(state.db(), unit_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let status = |s: crate::domain::request::Status| {
+        super::i18n::message(&format!("status.{}", s.as_str()), "zh-CN")
+    };
+    let rows: Vec<Vec<String>> = b
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                i.tracking_no.clone(),
+                i.village.clone(),
+                i.category.clone(),
+                i.requester.clone(),
+                i.summary.clone().unwrap_or_default(),
+                i.answer.clone().unwrap_or_default(),
+                status(i.status),
+                i.received_on.clone(),
+            ]
+        })
+        .collect();
+    let internal = |e: crate::ledger::Error| PageError::Internal(e.to_string());
+    let bytes = match format {
+        Format::Csv => {
+            let mut out = BOM.to_vec();
+            out.extend(csv_rows(&[BOARD_COLUMNS.map(str::to_owned).to_vec()]).map_err(internal)?);
+            out.extend(csv_rows(&rows).map_err(internal)?);
+            out
+        }
+        Format::Xlsx => {
+            let widths = [18.0, 10.0, 20.0, 8.0, 40.0, 40.0, 10.0, 12.0];
+            let mut x =
+                XlsxWriter::with_columns(crate::ledger::title::BOARD, &BOARD_COLUMNS, &widths)
+                    .map_err(internal)?;
+            x.push(&rows).map_err(internal)?;
+            let mut buf = std::io::Cursor::new(Vec::new());
+            x.finish(&mut buf).map_err(internal)?;
+            buf.into_inner()
+        }
+    };
+    Ok(download(
+        format,
+        &format!("{}{}", b.unit, crate::ledger::title::BOARD),
+        "board",
+        axum::body::Body::from(bytes),
+    ))
 }

@@ -360,3 +360,110 @@ fn the_command_line_exports_the_raw_ledger_and_checks_an_import() {
     assert!(text.contains("只有村干部和派单员可以登记诉求"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn queue_tabs_the_overdue_list_and_agendas_download_with_their_rows() {
+    let app = TestApp::demo().await;
+    zhouzhouhui::db::demo::seed_requests(&app.db).await.unwrap();
+    let dispatcher = app.token("dispatcher").await;
+    let overdue = app
+        .api(
+            "GET",
+            "/api/v1/requests?overdue=true&per_page=200",
+            Some(&dispatcher),
+            None,
+        )
+        .await
+        .json();
+    app.login("dispatcher").await;
+    let (status, _, bytes) = app.get_bytes("/overdue/export.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = csv_records(&bytes);
+    assert_eq!(
+        rows.len() as u64 - 1,
+        overdue["total"].as_u64().unwrap(),
+        "header + one row each"
+    );
+    let (status, _, bytes) = app.get_bytes("/queue/export.xlsx?tab=dispatch").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, sheet) = xlsx_rows(&bytes);
+    assert!(!sheet.is_empty());
+
+    // A cadre has no overdue list, but downloads its queue and today's agenda.
+    app.login("cadre").await;
+    let (status, _, _) = app.get_bytes("/overdue/export.csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let cadre = app.token("cadre").await;
+    let meetings = app
+        .api("GET", "/api/v1/meetings", Some(&cadre), None)
+        .await
+        .json();
+    let open = meetings["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["closed"] == false)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let agenda = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{open}/agenda"),
+            Some(&cadre),
+            None,
+        )
+        .await
+        .json();
+    let mut expected: Vec<&str> = ["new", "carried_over", "due_for_review", "report_back"]
+        .iter()
+        .flat_map(|k| agenda[*k].as_array().unwrap().iter())
+        .map(|i| i["tracking_no"].as_str().unwrap())
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    let (status, _, bytes) = app.get_bytes(&format!("/meetings/{open}/agenda.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = csv_records(&bytes);
+    let mut got: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    assert_eq!(
+        app.get_bytes(&format!("/meetings/{open}/agenda.pdf"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_board_downloads_exactly_what_it_publishes() {
+    let app = TestApp::demo().await;
+    zhouzhouhui::db::demo::seed_requests(&app.db).await.unwrap();
+    let village = app.unit_id("金星村").await;
+    let (status, _, bytes) = app.get_bytes(&format!("/board/{village}/export.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = csv_records(&bytes);
+    assert_eq!(rows[0][0], "工单编号");
+    let board = app
+        .api(
+            "GET",
+            &format!("/api/v1/public/boards/{village}"),
+            None,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(rows.len() - 1, board["items"].as_array().unwrap().len());
+    let text = String::from_utf8_lossy(&bytes);
+    for raw in ["张建国", "13800001001", "金星村3组"] {
+        assert!(!text.contains(raw), "{raw} leaked");
+    }
+    let (status, _, bytes) = app
+        .get_bytes(&format!("/board/{village}/export.xlsx"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (sheet, cells) = xlsx_rows(&bytes);
+    assert_eq!(sheet, "公开栏");
+    assert_eq!(cells.len(), rows.len());
+}

@@ -20,12 +20,21 @@ use tokio::sync::mpsc;
 
 /// CSV or XLSX.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     Xlsx,
 }
 
 impl Format {
+    /// `csv` or `xlsx` from a path's extension.
+    pub(crate) fn parse(ext: &str) -> Option<Format> {
+        match ext {
+            "csv" => Some(Format::Csv),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
     fn ext(self) -> &'static str {
         match self {
             Format::Csv => "csv",
@@ -61,7 +70,7 @@ fn internal(e: ledger::Error) -> PageError {
 }
 
 /// A file download: the headers and a body.
-fn download(format: Format, title: &str, ascii: &str, body: Body) -> Response {
+pub(crate) fn download(format: Format, title: &str, ascii: &str, body: Body) -> Response {
     let today = scope::today();
     (
         [
@@ -82,7 +91,7 @@ fn download(format: Format, title: &str, ascii: &str, body: Body) -> Response {
 }
 
 /// Streams the rows of `filter` as a file.
-async fn export(
+pub(crate) async fn export(
     state: AppState,
     filter: Filter,
     privacy: Privacy,

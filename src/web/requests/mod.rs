@@ -5,7 +5,7 @@ mod batch;
 mod detail;
 mod import;
 mod intake;
-mod ledger;
+pub(crate) mod ledger;
 mod queue;
 mod receipt;
 mod search;
