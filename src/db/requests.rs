@@ -815,6 +815,9 @@ pub(super) fn condition(f: &Filter) -> Condition {
     c
 }
 
+/// Highest page number a list serves (beyond it, pages are empty).
+pub const MAX_PAGE: u64 = 1_000_000;
+
 /// A page of requests matching `f`: supervised first, then by due date
 /// (or newest first).
 pub async fn list(
@@ -833,7 +836,12 @@ pub async fn list(
             .order_by_asc(request::Column::Id)
     };
     let items = q
-        .offset(page.saturating_sub(1) * per_page)
+        // Absurd page numbers (a fuzzer's 2^63) give an empty page, not an overflow.
+        .offset(
+            page.clamp(1, MAX_PAGE)
+                .saturating_sub(1)
+                .saturating_mul(std::cmp::Ord::min(per_page, 10_000)),
+        )
         .limit(per_page)
         .all(db)
         .await?

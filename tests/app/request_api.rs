@@ -465,3 +465,27 @@ async fn thirty_two_concurrent_intakes_get_thirty_two_consecutive_numbers() {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=32).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_answer_an_empty_page() {
+    let app = TestApp::demo().await;
+    let cadre = app.token("cadre").await;
+    log_request(&app, &cadre, "路灯", json!({})).await;
+    for page in ["9223372036854775808", "18446744073709551615", "0"] {
+        let r = app
+            .api(
+                "GET",
+                &format!("/api/v1/requests?page={page}"),
+                Some(&cadre),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "page {page}: {}", r.body);
+        assert_eq!(r.json()["total"], 1);
+    }
+    app.login("cadre").await;
+    assert_eq!(
+        app.get("/requests?page=9223372036854775808").await.status,
+        StatusCode::OK
+    );
+}
