@@ -206,38 +206,25 @@ async fn search_filter(
         .map_err(|_| PageError::BadRequest)
 }
 
-/// `GET /requests/export.csv?…`: the search results.
-pub(super) async fn search_csv(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(form): Query<SearchQuery>,
-) -> Result<Response, PageError> {
-    let filter = search_filter(&state, &staff, &form).await?;
-    let privacy = Privacy::for_role(staff.user.role);
-    export(
-        state,
-        filter,
-        privacy,
-        Format::Csv,
-        ledger::title::SEARCH,
-        "search",
-    )
-    .await
+/// The format chosen by a route: `XLSX` true for `.xlsx`, false for `.csv`.
+fn format_of<const XLSX: bool>() -> Format {
+    if XLSX { Format::Xlsx } else { Format::Csv }
 }
 
-/// `GET /requests/export.xlsx?…`: the search results.
-pub(super) async fn search_xlsx(
+/// `GET /requests/export.{csv,xlsx}?…`: the search results.
+pub(super) async fn search<const XLSX: bool>(
     State(state): State<AppState>,
     staff: Staff,
     Query(form): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
     let filter = search_filter(&state, &staff, &form).await?;
     let privacy = Privacy::for_role(staff.user.role);
+    let format = format_of::<XLSX>();
     export(
         state,
         filter,
         privacy,
-        Format::Xlsx,
+        format,
         ledger::title::SEARCH,
         "search",
     )
@@ -265,8 +252,8 @@ fn ledger_filter(
         .map_err(|_: Validation| PageError::BadRequest)
 }
 
-/// `GET /requests/ledger.csv[?from=&to=]`: the whole ledger of the reader's scope.
-pub(super) async fn ledger_csv(
+/// `GET /requests/ledger.{csv,xlsx}[?from=&to=]`: the whole ledger of the reader's scope.
+pub(super) async fn ledger<const XLSX: bool>(
     State(state): State<AppState>,
     staff: Staff,
     Query(q): Query<RangeQuery>,
@@ -274,31 +261,12 @@ pub(super) async fn ledger_csv(
     let lookup = Lookup::load(&state).await?;
     let filter = ledger_filter(&lookup, &staff, &q)?;
     let privacy = Privacy::for_role(staff.user.role);
+    let format = format_of::<XLSX>();
     export(
         state,
         filter,
         privacy,
-        Format::Csv,
-        ledger::title::LEDGER,
-        "ledger",
-    )
-    .await
-}
-
-/// `GET /requests/ledger.xlsx[?from=&to=]`.
-pub(super) async fn ledger_xlsx(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<RangeQuery>,
-) -> Result<Response, PageError> {
-    let lookup = Lookup::load(&state).await?;
-    let filter = ledger_filter(&lookup, &staff, &q)?;
-    let privacy = Privacy::for_role(staff.user.role);
-    export(
-        state,
-        filter,
-        privacy,
-        Format::Xlsx,
+        format,
         ledger::title::LEDGER,
         "ledger",
     )
@@ -344,16 +312,23 @@ mod tests {
     }
 }
 
+/// `?tab=` of a queue export.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct QueueTab {
+    tab: String,
+}
+
 /// `GET /queue/export.{csv,xlsx}?tab=…`: one tab of the reader's queue.
-async fn queue_export(
-    state: AppState,
+pub(super) async fn queue<const XLSX: bool>(
+    State(state): State<AppState>,
     staff: Staff,
-    q: QueueTab,
-    format: Format,
+    Query(q): Query<QueueTab>,
 ) -> Result<Response, PageError> {
     let lookup = Lookup::load(&state).await?;
     let filter = super::queue::tab_filter(&staff, &lookup, &q.tab).ok_or(PageError::NotFound)?;
     let privacy = Privacy::for_role(staff.user.role);
+    let format = format_of::<XLSX>();
     export(
         state,
         filter,
@@ -365,39 +340,15 @@ async fn queue_export(
     .await
 }
 
-/// `?tab=` of a queue export.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub(super) struct QueueTab {
-    tab: String,
-}
-
-/// `GET /queue/export.csv?tab=…`.
-pub(super) async fn queue_csv(
+/// `GET /overdue/export.{csv,xlsx}`: the overdue list (403 for cadres).
+pub(super) async fn overdue<const XLSX: bool>(
     State(state): State<AppState>,
     staff: Staff,
-    Query(q): Query<QueueTab>,
-) -> Result<Response, PageError> {
-    queue_export(state, staff, q, Format::Csv).await
-}
-
-/// `GET /queue/export.xlsx?tab=…`.
-pub(super) async fn queue_xlsx(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<QueueTab>,
-) -> Result<Response, PageError> {
-    queue_export(state, staff, q, Format::Xlsx).await
-}
-
-async fn overdue_export(
-    state: AppState,
-    staff: Staff,
-    format: Format,
 ) -> Result<Response, PageError> {
     let lookup = Lookup::load(&state).await?;
     let filter = super::queue::overdue_filter(&staff, &lookup)?;
     let privacy = Privacy::for_role(staff.user.role);
+    let format = format_of::<XLSX>();
     export(
         state,
         filter,
@@ -407,20 +358,4 @@ async fn overdue_export(
         "overdue",
     )
     .await
-}
-
-/// `GET /overdue/export.csv`.
-pub(super) async fn overdue_csv(
-    State(state): State<AppState>,
-    staff: Staff,
-) -> Result<Response, PageError> {
-    overdue_export(state, staff, Format::Csv).await
-}
-
-/// `GET /overdue/export.xlsx`.
-pub(super) async fn overdue_xlsx(
-    State(state): State<AppState>,
-    staff: Staff,
-) -> Result<Response, PageError> {
-    overdue_export(state, staff, Format::Xlsx).await
 }
